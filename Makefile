@@ -1,0 +1,57 @@
+# dragon_nb: two commands set everything up on a fresh clone (see README):
+#   make demo   install what is missing, then run the main job on the embedded default
+#   make test   install what is missing, then run everything CI checks (.ci/run calls this)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+STAMP := $(VENV)/.installed-$(shell cat settings.ini constraints.txt Makefile 2>/dev/null | md5sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+export PYTHONWARNINGS := ignore::FutureWarning
+export OPENBLAS_NUM_THREADS := 1
+
+.PHONY: demo test install lib check-sync nbtest pytest docs clean-venv
+
+demo: install
+	$(PY) -m dragon_nb.cli demo $(DEMO_ARGS)
+
+test: install check-sync nbtest pytest
+
+install: $(STAMP)
+
+# torch first and pinned (constraints.txt): an unpinned torch would pull the registry's CUDA build.
+# torchaudio: the registry only has CUDA builds; on CPU-only torch install it without deps and delete its
+# CUDA extension so its pure-Python transforms load (on a CUDA machine the ordinary build is kept).
+$(STAMP):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -c constraints.txt torch==2.13.0 2>&1 | grep -v "is ignored" || true
+	$(PIP) install -c constraints.txt -e ".[dev]" 2>&1 | grep -v "is ignored" || true
+	$(PIP) install --no-deps torchaudio==2.11.0 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import importlib.util,pathlib,torch; \
+	  lib=pathlib.Path(importlib.util.find_spec('torchaudio').origin).parent/'lib'; \
+	  [p.unlink() for p in lib.glob('*.so')] if torch.version.cuda is None else None"
+	$(PY) -c "import torch, torchaudio.transforms, diffusers, nbdev, dragon_nb; print('installed: torch', torch.__version__)"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# CI fails when the library differs from a fresh export of the notebooks, or notebooks are not clean.
+check-sync:
+	$(VENV)/bin/nbdev_export
+	$(VENV)/bin/nbdev_clean
+	@git diff --exit-code --stat -- dragon_nb nbs || (echo "Notebooks and library are out of sync: run nbdev_export && nbdev_clean and commit." && exit 1)
+	@test -z "$$(git status --porcelain -- dragon_nb nbs)" || (git status --porcelain -- dragon_nb nbs; echo "Untracked files in dragon_nb/ or nbs/: commit them." && exit 1)
+
+nbtest:
+	$(VENV)/bin/nbdev_test --n_workers 2 --timing
+
+pytest:
+	$(PY) -m pytest -q tests
+
+docs: install
+	$(PY) -m dragon_nb.cli docs
+
+clean-venv:
+	rm -rf $(VENV)
