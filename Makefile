@@ -31,18 +31,24 @@ $(STAMP):
 	$(PIP) install -c constraints.txt torch==2.13.0 2>&1 | grep -v "is ignored" || true
 	$(PIP) install -c constraints.txt -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 	$(PIP) install --no-deps torchaudio==2.11.0 2>&1 | grep -v "is ignored" || true
+	# laion-clap pins numpy<2 but runs on numpy 2: install it without deps, then only what its import needs
+	$(PIP) install --no-deps -c constraints.txt laion-clap==1.1.7 2>&1 | grep -v "is ignored" || true
+	$(PIP) install -c constraints.txt librosa==0.11.0 torchlibrosa==0.1.0 ftfy==6.3.1 braceexpand==0.1.7 \
+	  webdataset==1.0.2 h5py==3.16.0 pandas==3.1.1 wget==3.2 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import importlib.util,pathlib,torch; \
 	  lib=pathlib.Path(importlib.util.find_spec('torchaudio').origin).parent/'lib'; \
 	  [p.unlink() for p in lib.glob('*.so')] if torch.version.cuda is None else None"
 	$(PY) -c "import torch, torchaudio.transforms, diffusers, nbdev, dragon_nb; print('installed: torch', torch.__version__)"
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# CI fails when the library differs from a fresh export of the notebooks, or notebooks are not clean.
+# CI fails when the library differs from a fresh export of the notebooks, or notebooks are not clean:
+# export + clean must not change anything (compared before/after, so uncommitted work is fine locally).
+SYNC_STATE = { git diff -- dragon_nb nbs; git ls-files --others --exclude-standard -- dragon_nb nbs; } | md5sum
 check-sync:
-	$(VENV)/bin/nbdev_export
-	$(VENV)/bin/nbdev_clean
-	@git diff --exit-code --stat -- dragon_nb nbs || (echo "Notebooks and library are out of sync: run nbdev_export && nbdev_clean and commit." && exit 1)
-	@test -z "$$(git status --porcelain -- dragon_nb nbs)" || (git status --porcelain -- dragon_nb nbs; echo "Untracked files in dragon_nb/ or nbs/: commit them." && exit 1)
+	@before=$$($(SYNC_STATE)); $(VENV)/bin/nbdev_export && $(VENV)/bin/nbdev_clean; after=$$($(SYNC_STATE)); \
+	if [ "$$before" != "$$after" ]; then git status --short -- dragon_nb nbs; \
+	  echo "Out of sync: nbdev_export/nbdev_clean changed the files above. Commit the exported, cleaned versions."; exit 1; fi; \
+	echo "notebooks clean and library in sync"
 
 nbtest:
 	$(VENV)/bin/nbdev_test --n_workers 2 --timing

@@ -1,0 +1,29 @@
+"Shared pytest setup: offline hub, markers, the repository root."
+import os
+os.environ.setdefault('HF_HUB_OFFLINE', '1')          # before anything imports transformers
+os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
+os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def pytest_configure(config):
+    for m, d in (('slow', 'takes more than ~30 s'), ('gpu', 'needs a CUDA device (skipped without one)'),
+                 ('browser', 'drives JupyterLab in Chromium')):
+        config.addinivalue_line('markers', f'{m}: {d}')
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason='no CUDA device')
+        for it in items:
+            if 'gpu' in it.keywords: it.add_marker(skip)
+
+@pytest.fixture(scope='session')
+def root(): return ROOT
+
+@pytest.fixture(scope='session')
+def default_pipe():
+    from dragon_nb import load_pipeline
+    return load_pipeline()
