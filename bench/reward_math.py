@@ -2,9 +2,10 @@
 
 Cases (d = 512, CLAP-like synthetic embeddings, reference statistics from 2000 exemplars, precomputed once for both
 sides: mean, covariance, and for ours the cached Σ_ref^{1/2}):
-  per-song FD   64 songs x 32 frames. Reference: per song np.cov + scipy.linalg.sqrtm(S_ref @ S) (as fadtk's
-                score_individual / pytorch-fid); it costs ~0.45 s a song, so one song per repeat is timed and the
-                median per-song time is multiplied by 64 (extrapolated; the output says so).
+  per-song FD   64 songs x 32 frames. Reference: per song np.cov + scipy.linalg.sqrtm(S_ref @ S) (pytorch-fid,
+                frechet-audio-distance). It costs ~0.3-0.45 s a song, so one song per repeat is timed and the
+                median per-song time is multiplied by 64 (extrapolated; the output says so). An informational
+                row times fadtk's score_individual step instead (sqrtm + eig + inv per song).
   dataset FD    N = 256 pooled embeddings. Reference: np.cov + sqrtm.
   Vendi         N = 256. Reference: the vendi-score 0.0.3 definition (normalise rows, K = X X^T,
                 scipy.linalg.eigvalsh(K/n), entropy over eigenvalues > 0).
@@ -13,8 +14,9 @@ sides: mean, covariance, and for ours the cached Σ_ref^{1/2}):
                 np.cov + sqrtm; also shown against recomputing with our own dataset_fd.
                 SetVendi.swap + .score at N = 64 vs recomputing the vendi-score definition.
 Single-threaded on both sides (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1), medians of --reps repeats after a
-warm-up; ours and the reference are called in turn within each repeat, so both see the same machine load. The machine has 2 shared vCPUs: the load average at start is recorded; repeat runs vary by about +-30 %,
-so compare the ratios, which are measured under the same load.
+warm-up; ours and the references are called in turn within each repeat, so all see the same machine load. The
+machine has 2 shared vCPUs: the load average at start is recorded; absolute times vary by about +-30 % run to run,
+so compare the ratios.
 
     HF_HUB_OFFLINE=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/reward_math.py [--reps 7] [--out bench/results/reward_math.json]
 """
@@ -57,6 +59,13 @@ def fd_sqrtm(m1, s1, x):
     m2, s2 = x.mean(0), np.cov(x, rowvar=False)
     return float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(sl.sqrtm(s1 @ s2).real))
 
+def fd_fadtk(m1, s1, x):
+    "fadtk 1.1.0 calc_frechet_distance as score_individual runs it per song: sqrtm (for its check) and eig + inv."
+    m2, s2 = x.mean(0), np.cov(x, rowvar=False)
+    sl.sqrtm(s1 @ s2)
+    D, V = sl.eig(s1 @ s2)
+    return float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(((V * np.sqrt(D)) @ sl.inv(V)).real))
+
 def vendi_ref(X):
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
     w = sl.eigvalsh(X @ X.T / X.shape[0]); p = w[w > 0]
@@ -88,7 +97,7 @@ def main():
     def ref_song():
         i = next(it) % B; last['i'] = i; return fd_sqrtm(m_ref, s_ref, songs[i])
     t, out, tmin = paired(dict(f64=lambda: per_song_fd(x, r), mixed=lambda: per_song_fd(x, r, precision='mixed'),
-                               ref=ref_song), a.reps)
+                               ref=ref_song, fadtk=lambda: fd_fadtk(m_ref, s_ref, songs[last['i']])), a.reps)
     i = last['i']; err = abs(out['ref'] - out['f64'][i].item()) / out['ref']
     errm = float(((out['mixed'] - out['f64']).abs() / out['f64']).max())
     note = f"reference extrapolated: median of {a.reps} single songs x {B}"
@@ -96,6 +105,8 @@ def main():
         ref_per_song_s=t['ref'], ours_min_s=tmin['f64'])
     row('per_song_fd_mixed', f'per-song FD {B}x{T}x{D}, mixed', t['mixed'], t['ref'] * B, max(err, errm),
         note + '; err incl. vs float64', ours_min_s=tmin['mixed'])
+    row('per_song_fd_mixed_vs_fadtk', f'per-song FD {B}x{T}x{D}, mixed, vs fadtk', t['mixed'], t['fadtk'] * B,
+        abs(out['fadtk'] - out['f64'][i].item()) / out['fadtk'], 'informational: fadtk score_individual per song (sqrtm + eig + inv)')
 
     # 2. dataset FD, N = 256
     pooled = songs.reshape(-1, D)[:256]; pt = torch.from_numpy(pooled)
