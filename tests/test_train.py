@@ -1,0 +1,88 @@
+"DRAGON trainer: papermill parameters, kill/resume, losses on the real DiT, bad parameters (issue 4)."
+import json, math, os, signal, subprocess, sys, time
+from dataclasses import asdict
+from pathlib import Path
+import pytest, torch
+from dragon_nb.train import DragonConfig, DragonTrainer, demo_loss
+from dragon_nb.demos import Demos
+from dragon_nb.losses import dpo_loss, kto_loss
+from dragon_nb.model import denoise_error
+
+SMOKE = dict(rounds=4, prompts_per_round=3, k=2, demo_steps=3, eval_prompts=4, eval_steps=4)
+
+def _papermill(root, out, params):
+    cmd = [sys.executable, '-m', 'papermill', str(root/'nbs'/'train.ipynb'), str(out), '--cwd', str(root/'nbs')]
+    for k, v in params.items(): cmd += ['-p', k, str(v)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+def test_papermill_uses_injected_reward(root, tmp_path):
+    r = _papermill(root, tmp_path/'out.ipynb', dict(reward='fad', rounds=1, prompts_per_round=2, demo_steps=2,
+                                                    eval_prompts=4, eval_steps=2, run_dir=tmp_path/'run'))
+    assert r.returncode == 0, r.stderr[-3000:]
+    cfg = json.loads((tmp_path/'run'/'config.json').read_text())
+    assert cfg['config']['reward'] == 'fad' and cfg['reward'] == 'dsfad-clap-upbeat'     # the alias was injected, not the default
+    ev = json.loads((tmp_path/'run'/'eval.json').read_text())
+    assert ev['reward'] == 'dsfad-clap-upbeat' and 0 <= ev['win_rate'] <= 1
+    for f in ('metrics.jsonl', 'checkpoint.pt', 'plots/reward_curve.png', 'samples/00_base.wav', 'samples/00_tuned.wav'):
+        assert (tmp_path/'run'/f).exists(), f
+
+def test_bad_parameters_fail_in_the_first_cells(root, tmp_path):
+    r = _papermill(root, tmp_path/'out.ipynb', dict(beta=0, run_dir=tmp_path/'run'))
+    assert r.returncode != 0 and 'beta must be > 0' in (r.stderr + (tmp_path/'out.ipynb').read_text())
+    assert not (tmp_path/'run'/'metrics.jsonl').exists()
+
+def _train_cmd(run_dir, **kw):
+    args = [sys.executable, '-m', 'dragon_nb.cli', 'train', '--run-dir', str(run_dir), '--reward', 'psfad-vae-upbeat']
+    for k, v in {**SMOKE, **kw}.items(): args += ['--' + k.replace('_', '-'), str(v)]
+    return args
+
+def _rows(run):
+    drop = ('seconds_generate', 'seconds_score', 'seconds_update')
+    return [{k: v for k, v in json.loads(l).items() if k not in drop} for l in (run/'metrics.jsonl').read_text().splitlines()]
+
+def test_sigkill_and_resume_matches_uninterrupted(root, tmp_path):
+    ref = subprocess.run(_train_cmd(tmp_path/'ref'), cwd=root, capture_output=True, text=True, timeout=900)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    p = subprocess.Popen(_train_cmd(tmp_path/'killed'), cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    m = tmp_path/'killed'/'metrics.jsonl'
+    t0 = time.time()
+    while time.time() - t0 < 600 and (not m.exists() or len(m.read_text().splitlines()) < 2): time.sleep(0.2)
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    done = len(m.read_text().splitlines())
+    assert 2 <= done < SMOKE['rounds'], f'killed after {done} rounds: cannot test resume'
+    res = subprocess.run(_train_cmd(tmp_path/'killed'), cwd=root, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    a, b = _rows(tmp_path/'ref'), _rows(tmp_path/'killed')
+    assert [r['round'] for r in b] == list(range(1, SMOKE['rounds'] + 1))          # none lost, none duplicated
+    for x, y in zip(a, b):
+        for k in x: assert x[k] == pytest.approx(y[k], rel=1e-5, abs=1e-7, nan_ok=True), (x['round'], k, x[k], y[k])
+
+def test_losses_neutral_at_the_reference(default_pipe):
+    tr = default_pipe.transformer
+    s = default_pipe(['a happy melody on bell', 'dark organ chords'], k=2, steps=2, output='latent', progress=False)
+    cond = default_pipe.conditioner(s.prompts, duration=2.048)
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(4, generator=g); noise = torch.randn(s.latents.shape, generator=g)
+    with torch.no_grad(): e = denoise_error(tr, s.latents, cond, t, noise)
+    assert dpo_loss(e[:2], e[2:], e[:2], e[2:], 1000.)[0].item() == pytest.approx(math.log(2))
+    assert kto_loss(e, e, torch.tensor([True, False, True, False]), 1000.)[0].item() == pytest.approx(0.5)
+
+def test_a_step_on_a_clear_preference_moves_the_implicit_reward(default_pipe, tmp_path):
+    cfg = DragonConfig(reward='psfad-vae-upbeat', lr=1e-4, beta=500., run_dir=str(tmp_path/'r'))
+    trainer = DragonTrainer(cfg, pipe=__import__('dragon_nb').load_pipeline(), progress=False)
+    s = trainer.pipe(['a happy melody on bell', 'dark organ chords'], k=2, steps=4, output='latent', progress=False)
+    demos = Demos([0, 2], [1, 3], True, {})
+    def margin():
+        g = torch.Generator().manual_seed(1)
+        with torch.no_grad(): return demo_loss(trainer.pipe.transformer, trainer.ref_error, trainer.pipe, s, demos, torch.arange(2), cfg, g)[1]['margin']
+    before = margin()
+    for _ in range(3):
+        loss, _ = demo_loss(trainer.pipe.transformer, trainer.ref_error, trainer.pipe, s, demos, torch.arange(2), cfg, torch.Generator().manual_seed(1))
+        trainer.opt.zero_grad(); loss.backward(); trainer.opt.step()
+    assert margin() > before          # winners became relatively more likely than losers
+
+@pytest.mark.parametrize('kw,msg', [(dict(reward='nope'), 'Unknown reward'), (dict(loss='ppo'), "'dpo' or 'kto'"),
+                                    (dict(beta=-1), 'beta must be > 0'), (dict(k=1), 'k >= 2'), (dict(demo_steps=0), 'demo_steps'),
+                                    (dict(model='/missing/model'), 'not found')])
+def test_bad_config(kw, msg):
+    with pytest.raises((ValueError, FileNotFoundError), match=msg): DragonConfig(**kw).validate()
