@@ -86,3 +86,24 @@ def test_a_step_on_a_clear_preference_moves_the_implicit_reward(default_pipe, tm
                                     (dict(model='/missing/model'), 'not found')])
 def test_bad_config(kw, msg):
     with pytest.raises((ValueError, FileNotFoundError), match=msg): DragonConfig(**kw).validate()
+
+def test_lora_trains_only_adapters_and_reference_is_the_base(tmp_path):
+    from dragon_nb.testing import tiny_dragon_pipeline
+    pipe = tiny_dragon_pipeline(seed=2)
+    base = {k: v.clone() for k, v in pipe.transformer.state_dict().items()}
+    tr = DragonTrainer(DragonConfig(reward='psfad-vae-upbeat', lora_rank=4, rounds=2, prompts_per_round=3, demo_steps=2,
+                                    lr=1e-3, run_dir=str(tmp_path/'lora')), pipe, progress=False)
+    names = {n for n, p in tr.pipe.transformer.named_parameters() if p.requires_grad}
+    assert names and all('lora_' in n for n in names)
+    tr.fit(evaluate_at_end=False)
+    sd = tr.pipe.transformer.state_dict()
+    assert all(torch.equal(sd[k], v) for k, v in base.items() if k in sd)             # base weights untouched
+    s = tr.pipe(['a happy melody on bell'], steps=2, output='latent', progress=False)
+    cond = tr.pipe.conditioner(s.prompts, duration=2.048)
+    t, noise = torch.full((1,), 0.5), torch.randn(s.latents.shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ref = tr.ref_error(s.latents, cond, t, noise)
+        pol = denoise_error(tr.pipe.transformer, s.latents, cond, t, noise)
+        with tr.base_model() as bp: base_err = denoise_error(bp.transformer, s.latents, cond, t, noise)
+    assert torch.equal(ref, base_err) and not torch.equal(ref, pol)                  # reference = base; the policy moved
+    assert any(v.abs().sum() > 0 for k, v in sd.items() if 'lora_B' in k)             # LoRA B starts at 0: it was trained
