@@ -1,0 +1,13 @@
+"The sweep runner executes the papermill template per run, skips finished runs and reports failed ones (issue 6)."
+import json
+from dragon_nb.sweep import run_sweep
+
+def test_sweep_skips_done_and_reports_failures(root, tmp_path):
+    spec = dict(name='t', defaults=dict(rounds=1, prompts_per_round=2, demo_steps=2, eval_prompts=4, eval_steps=2),
+                runs=[dict(reward='psfad-vae-mellow'), dict(id='broken', reward='psfad-vae-mellow', beta=-1)])
+    res = run_sweep(spec, tmp_path/'sw', parallel=1, progress=False)
+    assert res['runs']['psfad-vae-mellow']['status'] == 'done' and res['failed'] == ['broken']
+    assert 'beta must be > 0' in res['runs']['broken']['error']
+    again = run_sweep(spec, tmp_path/'sw', parallel=1, progress=False)
+    assert again['runs']['psfad-vae-mellow']['status'] == 'done (skipped)'
+    assert json.loads((tmp_path/'sw'/'sweep.json').read_text())['failed'] == ['broken']
