@@ -3,7 +3,7 @@ import json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
-HEAVY = ('audio/', 'application/vnd.jupyter.widget', 'application/vnd.plotly', 'text/html')
+HEAVY = ('audio/', 'application/vnd.jupyter.widget', 'application/vnd.plotly')
 
 def notebooks(root): return sorted((root/'nbs').glob('*.ipynb'))
 
@@ -16,7 +16,7 @@ def test_notebooks_are_light(root):
         for c in d['cells']:
             for o in c.get('outputs', []):
                 bad = [m for m in o.get('data', {}) if m.startswith(HEAVY)]
-                assert not bad, f'{nb.name}: saved output of type {bad} (no audio, widgets, plotly or HTML in committed notebooks)'
+                assert not bad, f'{nb.name}: saved output of type {bad} (no audio, widgets or plotly JSON in committed notebooks)'
 
 def test_library_notebooks_follow_anatomy(root):
     for nb in notebooks(root):
