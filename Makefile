@@ -38,6 +38,8 @@ $(STAMP):
 	$(PY) -c "import importlib.util,pathlib,torch; \
 	  lib=pathlib.Path(importlib.util.find_spec('torchaudio').origin).parent/'lib'; \
 	  [p.unlink() for p in lib.glob('*.so')] if torch.version.cuda is None else None"
+	# the browser test drives Debian's Chromium (a browser download by playwright is impossible offline)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) || echo "Chromium not installed: the browser test will fail; install Debian's chromium package."
 	$(PY) -c "import torch, torchaudio.transforms, diffusers, nbdev, dragon_nb; print('installed: torch', torch.__version__)"
 	@rm -f $(VENV)/.installed-* && touch $@
 

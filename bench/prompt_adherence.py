@@ -86,7 +86,7 @@ def paired(pipe, attr, lo, hi, n, steps, seed0):
         P_lo.append(caption({**a, attr: lo}, np.random.default_rng(tpl_seed)))
         P_hi.append(caption({**a, attr: hi}, np.random.default_rng(tpl_seed)))
         seeds.append(seed0 * 100_000 + i)
-    s = pipe(P_lo + P_hi, seeds=seeds + seeds, steps=steps)
+    s = pipe(P_lo + P_hi, seeds=seeds + seeds, steps=steps, progress=False)
     return P_lo, P_hi, s.audio[:n, 0].numpy(), s.audio[n:, 0].numpy()
 
 def wilson(k, n, z=1.96):
@@ -130,7 +130,7 @@ def main():
     n_gen = max(a.n * 2, 60)
     attrs = [sample_attrs(np.random.default_rng([4, i]), 'heldout') for i in range(n_gen)]
     prompts = [caption(at, np.random.default_rng([5, i])) for i, at in enumerate(attrs)]
-    s = pipe(prompts, seed=4_000_000, steps=a.steps)
+    s = pipe(prompts, seed=4_000_000, steps=a.steps, progress=False)
     gen = s.audio[:, 0].numpy()
     pred = clf.predict(np.stack([mel_feats(x) for x in gen]))
     acc_gen = float(np.mean(pred == np.array([at['instrument'] for at in attrs])))

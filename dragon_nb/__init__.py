@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/95_api.ipynb #70bee441
+# %% ../nbs/95_api.ipynb #d9dd2c8c
 from .core import Samples, data_dir
 from .model import load_pipeline, DragonPipeline
 from .rewards import get_reward, list_rewards, Reward, register

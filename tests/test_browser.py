@@ -110,8 +110,10 @@ def _run_all(page, lab, artifacts, attempt):
     "Open the notebook, run all cells and wait until the last widget is drawn and the kernel is idle."
     page.goto(f"{lab['url']}/lab/tree/explore.ipynb?token={lab['token']}")
     page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=90_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+        return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""", timeout=120_000)
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")   # not awaited: returns at once
     failed = """() => [...document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')]
                       .some(e => e.innerText.includes('Traceback'))"""
     page.wait_for_function(f"() => document.querySelector('.dragon-listening') || ({failed})()", timeout=240_000)

@@ -11,7 +11,7 @@ from dragon_nb.model import denoise_error
 SMOKE = dict(rounds=4, prompts_per_round=3, k=2, demo_steps=3, eval_prompts=4, eval_steps=4)
 
 def _papermill(root, out, params):
-    cmd = [sys.executable, '-m', 'papermill', str(root/'nbs'/'train.ipynb'), str(out), '--cwd', str(root/'nbs')]
+    cmd = [sys.executable, '-m', 'papermill', str(root/'nbs'/'train.ipynb'), str(out), '--cwd', str(root/'nbs'), '-k', 'python3']
     for k, v in params.items(): cmd += ['-p', k, str(v)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
