@@ -305,8 +305,9 @@ def map_figure(points: Points, proj: Projection, color: str = 'group', title: st
     fig.update_layout(title=dict(text=(title + '<br>' if title else '') + f'<span style="font-size:12px">{head}</span>'),
                       template='plotly_white', height=480, margin=dict(l=30, r=30, t=70, b=30),
                       legend=dict(itemclick='toggle'), xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False))
-    if color == 'score' and has.any():
-        fig.update_layout(coloraxis=dict(colorscale='Viridis', cmin=lo, cmax=hi, colorbar=dict(title=reward or 'reward')))
+    if color == 'score' and has.any():                 # legend below, colour bar on the right: they never overlap
+        fig.update_layout(coloraxis=dict(colorscale='Viridis', cmin=lo, cmax=hi, colorbar=dict(title=dict(text=reward or 'reward', side='right'))),
+                          legend=dict(orientation='h', yanchor='top', y=-0.04, xanchor='left', x=0), margin=dict(b=60))
     return fig
 
 # %% ../nbs/70_viz.ipynb #d2761a98

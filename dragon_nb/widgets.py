@@ -21,9 +21,10 @@ from .evaluate import wilson
 from .viz import EmbeddingMap, as_encoder, point_audio, run_pairs
 
 # %% auto #0
-__all__ = ['NAME_RE', 'wav_bytes', 'Candidate', 'scan_folder', 'toymusic_candidates', 'run_candidates', 'caption_candidates',
-           'check_set_name', 'build_exemplar_set', 'save_exemplar_set', 'SetPreview', 'set_reward', 'ExemplarBuilder',
-           'EmbeddingMapWidget', 'append_vote', 'load_votes', 'vote_summary', 'summary_text', 'ListeningPanel']
+__all__ = ['NAME_RE', 'BADGE', 'wav_bytes', 'Candidate', 'scan_folder', 'toymusic_candidates', 'run_candidates',
+           'caption_candidates', 'check_set_name', 'build_exemplar_set', 'save_exemplar_set', 'SetPreview',
+           'set_reward', 'ExemplarBuilder', 'EmbeddingMapWidget', 'append_vote', 'load_votes', 'vote_summary',
+           'summary_text', 'ListeningPanel']
 
 # %% ../nbs/71_widgets.ipynb #9b7012b5
 def wav_bytes(wave: np.ndarray, sr: int) -> bytes:
@@ -165,8 +166,12 @@ def set_reward(name: str, encoder: str = 'clap') -> Reward:
                            f'per-song FAD to the {name} set ({encoder} frames)'), overwrite=True)
 
 # %% ../nbs/71_widgets.ipynb #7b1b9cd4
+BADGE = {'file': ('file', '#0969da'), 'toymusic': ('clip', '#8250df'), 'caption': ('text', '#1a7f37')}
+
 def _row_label(c: Candidate) -> str:
-    return {'file': '🎵', 'toymusic': '🎹', 'caption': '📝'}[c.kind] + ' ' + _esc(c.label)
+    t, col = BADGE[c.kind]                  # text badges: emoji fonts are missing on many Linux desktops
+    return (f'<span style="font-size:10px;color:#fff;background:{col};border-radius:3px;padding:0 4px;margin-right:6px">{t}</span>'
+            f'{_esc(c.label)}')
 
 class ExemplarBuilder(W.VBox):
     "Build an exemplar set: browse sources, play, include/exclude, preview a reward, save a manifest."
@@ -289,9 +294,9 @@ class ExemplarBuilder(W.VBox):
         if self.preview is None: self.preview_html.value = ''; return
         try:
             sc = self.preview.scores(its)
-            cells = ''.join(f'<td title="{_esc(p)}">{v:.3g}</td>' for v, p in zip(sc, self.preview.samples.prompts))
-            self.preview_html.value = (f'Reward preview (per-song FAD, {self.preview.enc.name} frames, higher = closer) of {len(sc)} samples: '
-                                       f'<b>mean {sc.mean():.4g}</b><table style="font-size:11px"><tr>{cells}</tr></table>')
+            each = ', '.join(f'<span title="{_esc(p)}">{v:.3g}</span>' for v, p in zip(sc, self.preview.samples.prompts))
+            self.preview_html.value = (f'Reward preview: per-song FAD of {len(sc)} model samples to this set ({self.preview.enc.name} frames, '
+                                       f'negated: higher = closer): <b>mean {sc.mean():.4g}</b> <span style="color:#57606a">(each: {each}; hover for the prompt)</span>')
         except ValueError as e: self.preview_html.value = f'<i>Reward preview: {_esc(e)}</i>'
 
     def exemplar_set(self) -> ExemplarSet:

@@ -184,7 +184,8 @@ def test_explore_workbench(lab, browser, artifacts):
     lp.screenshot(path=str(artifacts/'06_listening_voted.png'))
     votes = [json.loads(l) for f in (lab['data']/'runs').glob('*/votes.jsonl') for l in f.read_text().splitlines()]
     assert [v['choice'] for v in votes] == ['A', 'B'] and all(v['preferred'] in ('base', 'tuned') for v in votes)
-    page.screenshot(path=str(artifacts/'07_full_page.png'), full_page=True)
+    cell = page.locator('.jp-Cell', has_text='run folder:').last
+    cell.scroll_into_view_if_needed(); cell.screenshot(path=str(artifacts/'07_run_cell.png'))
 
     assert (ROOT/'nbs'/'explore.ipynb').read_bytes() == nb_before                   # the repository's notebook is untouched
     assert not (ROOT/'data'/'exemplars'/'explore-set.json').exists()
