@@ -3,7 +3,8 @@
 Runs a temporary copy of nbs/explore.ipynb (smoke parameters) with a private data folder ($DRAGON_DATA), then
 adds an item to the exemplar set through the widget, waits for the UMAP figure, clicks a point, votes in the
 listening panel, and screenshots each step into an artifacts folder (printed; `DRAGON_ARTIFACTS` picks it).
-Also screenshots the offline docs. Nothing is written to the repository; the server is stopped at the end.
+Also screenshots the offline docs. Nothing is written to the repository (except content-addressed reference
+statistics in the gitignored data/cache/refstats, shared as every test does); the server is stopped at the end.
 Needs: `apt-get install -y chromium` (never `playwright install`), the Python `playwright` package, the shipped
 model weights. Run: `pytest -m browser tests/test_browser.py -s`.
 """
@@ -57,7 +58,10 @@ def lab(artifacts):
     (data/'cache').mkdir(parents=True); nbdir.mkdir(); home.mkdir()
     (data/'models').symlink_to(ROOT/'data'/'models')                          # read-only use of the shipped weights
     shutil.copytree(ROOT/'data'/'exemplars', data/'exemplars')
-    if (ROOT/'data'/'cache'/'refstats').is_dir(): shutil.copytree(ROOT/'data'/'cache'/'refstats', data/'cache'/'refstats')
+    # reference statistics are content-addressed and gitignored (data/cache/): share them, so the evaluation's reward
+    # matrix does not recompute every shipped set's statistics on each run
+    (ROOT/'data'/'cache'/'refstats').mkdir(parents=True, exist_ok=True)
+    (data/'cache'/'refstats').symlink_to(ROOT/'data'/'cache'/'refstats')
     _notebook_copy(nbdir/'explore.ipynb')
     (home/'config'/'labconfig').mkdir(parents=True)
     (home/'config'/'labconfig'/'page_config.json').write_text(json.dumps(
