@@ -18,6 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.pipeline import make_pipeline
 from dragon_nb.model import load_pipeline
+from dragon_nb.metrics import frechet_distance
+from dragon_nb.evaluate import wilson as wilson_interval
 from dragon_nb.audio import MelSpec
 from dragon_nb.toymusic import sample_attrs, caption, render, INSTRUMENTS, SAMPLE_RATE, make_clip
 
@@ -70,11 +72,8 @@ def mel_frames(x):
     return MEL(torch.as_tensor(x).float().flatten()).numpy().T      # (frames, 64)
 
 def frechet(a, b):
-    "Frechet distance between Gaussians fitted to rows of a and b (symmetric eigen form)."
-    mu1, mu2 = a.mean(0), b.mean(0); s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    w, V = np.linalg.eigh(s1); r = (V * np.sqrt(np.clip(w, 0, None))) @ V.T
-    ev = np.linalg.eigvalsh(r @ s2 @ r)
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(ev, 0, None)).sum())
+    "Frechet distance between Gaussians fitted to rows of a and b (dragon_nb.metrics' exact eigen form)."
+    return frechet_distance(a.astype(np.float64), b.astype(np.float64))
 
 def paired(pipe, attr, lo, hi, n, steps, seed0):
     "n seed-paired generations differing only in `attr` (lo vs hi); returns the two prompt lists and audio."
@@ -89,10 +88,8 @@ def paired(pipe, attr, lo, hi, n, steps, seed0):
     s = pipe(P_lo + P_hi, seeds=seeds + seeds, steps=steps, progress=False)
     return P_lo, P_hi, s.audio[:n, 0].numpy(), s.audio[n:, 0].numpy()
 
-def wilson(k, n, z=1.96):
-    p = k / n; d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d; h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return [round(c - h, 3), round(c + h, 3)]
+def wilson(k, n):
+    return [round(x, 3) for x in wilson_interval(k, n)]
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=40); ap.add_argument('--steps', type=int, default=20)
