@@ -12,7 +12,7 @@ from .audio import save_audio, save_spectrogram
 from .toymusic import caption
 
 # %% auto #0
-__all__ = ['DEMO_ATTRS', 'DEMO_PROMPTS', 'demo', 'render_readme', 'main']
+__all__ = ['DEMO_ATTRS', 'DEMO_PROMPTS', 'finetune', 'demo', 'render_readme', 'main']
 
 # %% ../nbs/90_cli.ipynb #5543e804
 DEMO_ATTRS = [
@@ -25,19 +25,42 @@ DEMO_ATTRS = [
 ]
 DEMO_PROMPTS = [caption(a) for a in DEMO_ATTRS]
 
-def _html(rows, title):
-    items = '\n'.join(f'<div class="c"><p>{p}</p><audio controls src="samples/{w}"></audio><br><img src="plots/{i}"></div>'
-                      for p, w, i in rows)
+def _html(title: str, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
+    "A listening page: sections of (heading, [(caption, wav path, png path)]), paths relative to the page."
+    body = ''.join(f'<h2>{h}</h2>' + ''.join(f'<div class="c"><p>{p}</p>' + (f'<audio controls src="{w}"></audio><br>' if w else '')
+                                             + f'<img src="{i}"></div>' for p, w, i in rows) for h, rows in sections)
     return (f'<!doctype html><meta charset="utf-8"><title>{title}</title><style>body{{font-family:sans-serif;max-width:760px;'
-            f'margin:2em auto}}.c{{margin:1.5em 0;border-bottom:1px solid #ddd}}img{{max-width:100%}}</style><h1>{title}</h1>{items}')
+            f'margin:2em auto}}.c{{margin:1.5em 0;border-bottom:1px solid #ddd}}img{{max-width:100%}}</style><h1>{title}</h1>{body}')
 
-def demo(out: str | None = None, prompts: list[str] | None = None, steps: int = 20, seed: int = 0, model: str | None = None) -> Path:
-    "Generate one clip per prompt with the embedded default (or `model`) into a run folder; returns the folder."
+def finetune(run: Path, reward: str = 'aesthetics', rounds: int = 8, preset: str = 'cpu', model: str | None = None) -> dict:
+    "The demo's DRAGON fine-tune: a preset of `dragon_nb.train` with `rounds` rounds, into `run/dragon`; returns its `eval.json`."
+    from dragon_nb.train import preset_config, DragonTrainer
+    cfg = preset_config(preset, reward, rounds=rounds, model=model or '', run_dir=str(Path(run)/'dragon'))
+    DragonTrainer(cfg).fit()
+    return json.loads((Path(run)/'dragon'/'eval.json').read_text())
+
+def _finetune_section(run: Path, ev: dict, n: int = 4) -> tuple[str, list]:
+    d = 'dragon'
+    head = (f"DRAGON fine-tune toward <code>{ev['reward']}</code>: {ev['reward_before']:.3f} &rarr; {ev['reward_after']:.3f} "
+            f"on {ev['n_prompts']} held-out prompts, win rate {ev['win_rate']:.0%}")
+    rows = [('reward per round (training prompts) and loss', '', f'{d}/plots/reward_curve.png')]
+    for i in range(n):
+        for tag in ('base', 'tuned'):
+            if (Path(run)/d/'samples'/f'{i:02d}_{tag}.wav').exists():
+                rows.append((f'{tag}', f'{d}/samples/{i:02d}_{tag}.wav', f'{d}/plots/{i:02d}_{tag}.png'))
+    return head, rows
+
+def demo(out: str | None = None, prompts: list[str] | None = None, steps: int = 20, seed: int = 0, model: str | None = None,
+         reward: str = 'aesthetics', rounds: int = 8, preset: str = 'cpu') -> Path:
+    """The README's main job: clips for a handful of prompts, then (unless `rounds` is 0) a short DRAGON fine-tune
+    toward `reward` with before/after audio, into one run folder; returns the folder."""
     from dragon_nb.model import load_pipeline
     prompts = prompts or DEMO_PROMPTS
     run = Path(out) if out else new_run_dir('demo')
     (run/'samples').mkdir(parents=True, exist_ok=True); (run/'plots').mkdir(exist_ok=True)
     t0 = time.perf_counter()
+    save_json(dict(job='demo', prompts=prompts, steps=steps, seed=seed, model=str(model or 'embedded default'), reward=reward,
+                   rounds=rounds, preset=preset, git_commit=git_commit()), run/'config.json')
     pipe = load_pipeline(model)
     s = pipe(prompts, seed=seed, steps=steps)
     rows = []
@@ -45,10 +68,17 @@ def demo(out: str | None = None, prompts: list[str] | None = None, steps: int = 
         w, im = f'{i:02d}.wav', f'{i:02d}.png'
         save_audio(run/'samples'/w, a, s.sample_rate)
         save_spectrogram(run/'plots'/im, a, s.sample_rate, p)
-        rows.append((p, w, im))
-    (run/'index.html').write_text(_html(rows, 'dragon_nb demo: embedded default'))
-    save_json(dict(job='demo', prompts=prompts, steps=steps, seed=seed, model=str(model or 'embedded default'),
-                   git_commit=git_commit(), seconds=round(time.perf_counter() - t0, 2), sample_rate=s.sample_rate), run/'config.json')
+        rows.append((p, f'samples/{w}', f'plots/{im}'))
+    sections = [('The embedded default', rows)]
+    (run/'index.html').write_text(_html('dragon_nb demo', sections))
+    res = dict(seconds_generate=round(time.perf_counter() - t0, 2))
+    if rounds > 0:
+        ev = finetune(run, reward, rounds, preset, model)
+        sections.append(_finetune_section(run, ev))
+        res.update(reward=ev['reward'], reward_before=ev['reward_before'], reward_after=ev['reward_after'],
+                   win_rate=ev['win_rate'], n_prompts=ev['n_prompts'])
+        (run/'index.html').write_text(_html('dragon_nb demo', sections))
+    save_json(dict(res, seconds=round(time.perf_counter() - t0, 2)), run/'result.json')
     return run
 
 # %% ../nbs/90_cli.ipynb #930b1434
@@ -73,16 +103,20 @@ def main(argv=None):
     "Entry point: `python -m dragon_nb.cli {demo,train,sweep,docs,readme} ...`."
     ap = argparse.ArgumentParser(prog='python -m dragon_nb.cli', description='dragon_nb command line')
     sub = ap.add_subparsers(dest='cmd', required=True)
-    d = sub.add_parser('demo', help='generate clips with the embedded default into a run folder')
+    d = sub.add_parser('demo', help='generate clips with the embedded default, then a short DRAGON fine-tune, into a run folder')
     d.add_argument('--out', default=None, help='run folder (default: data/runs/<time>-demo)')
     d.add_argument('--steps', type=int, default=20); d.add_argument('--seed', type=int, default=0)
     d.add_argument('--model', default=None, help='model folder (default: the embedded default)')
     d.add_argument('--prompt', action='append', default=None, help='a prompt (repeatable); default: six demo prompts')
+    d.add_argument('--reward', default='aesthetics', help='reward of the short DRAGON fine-tune (see list_rewards())')
+    d.add_argument('--rounds', type=int, default=8, help='rounds of the fine-tune (0: generate only)')
+    d.add_argument('--preset', default='cpu', help="the fine-tune's other settings: a preset of dragon_nb.train.PRESETS")
     t = sub.add_parser('train', help='one DRAGON run (every DragonConfig field is a flag: --reward fad --rounds 20 ...)')
     from dragon_nb.train import DragonConfig
     from dataclasses import fields
     for f in fields(DragonConfig):
-        t.add_argument('--' + f.name.replace('_', '-'), dest=f.name, type=type(f.default), default=f.default)
+        flags = dict.fromkeys(['--' + f.name.replace('_', '-'), '--' + f.name])    # --prompts-per-round or --prompts_per_round
+        t.add_argument(*flags, dest=f.name, type=type(f.default), default=f.default)
     w = sub.add_parser('sweep', help='run nbs/train.ipynb once per run of a sweep file (resumable)')
     w.add_argument('spec', help='sweep JSON file'); w.add_argument('--out', default=None); w.add_argument('--parallel', type=int, default=1)
     o = sub.add_parser('docs', help='build the offline HTML docs from the notebooks (quarto-free)')
@@ -91,8 +125,13 @@ def main(argv=None):
     r.add_argument('--check', action='store_true', help='fail if README.md is out of date instead of writing it')
     a = ap.parse_args(argv)
     if a.cmd == 'demo':
-        run = demo(a.out, a.prompt, a.steps, a.seed, a.model)
-        print(f"\nDone. Audio:        {run/'samples'}\n      Spectrograms: {run/'plots'}\n      Listen & look: {run/'index.html'}\n      Config:       {run/'config.json'}")
+        run = demo(a.out, a.prompt, a.steps, a.seed, a.model, a.reward, a.rounds, a.preset)
+        res = json.loads((run/'result.json').read_text())
+        print(f"\nDone in {res['seconds']:.0f} s. Audio:        {run/'samples'}\n      Spectrograms: {run/'plots'}")
+        if 'win_rate' in res:
+            print(f"      DRAGON toward {res['reward']}: reward {res['reward_before']:.3f} -> {res['reward_after']:.3f} on "
+                  f"{res['n_prompts']} held-out prompts (win rate {res['win_rate']:.0%}); run folder {run/'dragon'}")
+        print(f"      Listen & look: {run/'index.html'}\n      Config:       {run/'config.json'}")
     elif a.cmd == 'train':
         from dragon_nb.train import DragonConfig, DragonTrainer
         from dataclasses import fields

@@ -18,9 +18,9 @@ from .losses import dpo_loss, kto_loss
 from .metrics import vendi_score
 
 # %% auto #0
-__all__ = ['LORA_TARGETS', 'DragonConfig', 'train_prompts', 'eval_prompts', 'round_plan', 'add_lora', 'adapters_off',
-           'trainable_state', 'build_demos', 'demo_loss', 'dist_info', 'init_distributed', 'gather_samples',
-           'reward_encoders', 'needs_audio', 'DragonTrainer']
+__all__ = ['PRESETS', 'SET_REWARD_PRESET', 'LORA_TARGETS', 'DragonConfig', 'preset_config', 'train_prompts', 'eval_prompts',
+           'round_plan', 'add_lora', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss', 'dist_info',
+           'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
 
 # %% ../nbs/60_train.ipynb #abe12baa
 @dataclass
@@ -70,6 +70,21 @@ class DragonConfig:
         if self.model and not Path(self.model).exists():
             raise FileNotFoundError(f"model folder '{self.model}' not found. Leave model='' for the embedded default, or pass a local folder.")
         return self
+
+# %% ../nbs/60_train.ipynb #96f075f4
+PRESETS = {
+    'smoke': {},
+    'cpu': dict(rounds=16, prompts_per_round=32, k=4, demo_steps=8, eval_steps=20, beta=1000.0, lr=1e-4,
+                updates_per_round=2, micro_batch=16, eval_prompts=64),
+}
+SET_REWARD_PRESET = dict(k=2, prompts_per_round=64)     # applied on top of `cpu` for set rewards
+
+def preset_config(name: str = 'cpu', reward: str = 'aesthetics', **overrides) -> DragonConfig:
+    "A `DragonConfig` from a named preset for `reward`; keyword overrides win."
+    if name not in PRESETS: raise ValueError(f"unknown preset {name!r}: choose one of {sorted(PRESETS)}.")
+    vals = dict(PRESETS[name])
+    if name != 'smoke' and get_reward(reward).kind == 'set': vals.update(SET_REWARD_PRESET)
+    return DragonConfig(reward=reward, **{**vals, **overrides})
 
 # %% ../nbs/60_train.ipynb #10572d57
 def train_prompts(n: int, seed: int, rnd: int) -> list[str]:
