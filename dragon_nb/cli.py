@@ -111,12 +111,13 @@ def main(argv=None):
     d.add_argument('--reward', default='aesthetics', help='reward of the short DRAGON fine-tune (see list_rewards())')
     d.add_argument('--rounds', type=int, default=8, help='rounds of the fine-tune (0: generate only)')
     d.add_argument('--preset', default='cpu', help="the fine-tune's other settings: a preset of dragon_nb.train.PRESETS")
-    t = sub.add_parser('train', help='one DRAGON run (every DragonConfig field is a flag: --reward fad --rounds 20 ...)')
-    from dragon_nb.train import DragonConfig
+    t = sub.add_parser('train', help='one DRAGON run: a preset plus any DragonConfig field as a flag (--preset cpu --reward fad --rounds 20 ...)')
+    from dragon_nb.train import DragonConfig, PRESETS
     from dataclasses import fields
+    t.add_argument('--preset', default='smoke', help=f"starting values, one of {sorted(PRESETS)}; flags given override them")
     for f in fields(DragonConfig):
         flags = dict.fromkeys(['--' + f.name.replace('_', '-'), '--' + f.name])    # --prompts-per-round or --prompts_per_round
-        t.add_argument(*flags, dest=f.name, type=type(f.default), default=f.default)
+        t.add_argument(*flags, dest=f.name, type=type(f.default), default=None, help=f'default: the preset, else {f.default!r}')
     w = sub.add_parser('sweep', help='run nbs/train.ipynb once per run of a sweep file (resumable)')
     w.add_argument('spec', help='sweep JSON file'); w.add_argument('--out', default=None); w.add_argument('--parallel', type=int, default=1)
     o = sub.add_parser('docs', help='build the offline HTML docs from the notebooks (quarto-free)')
@@ -133,9 +134,9 @@ def main(argv=None):
                   f"{res['n_prompts']} held-out prompts (win rate {res['win_rate']:.0%}); run folder {run/'dragon'}")
         print(f"      Listen & look: {run/'index.html'}\n      Config:       {run/'config.json'}")
     elif a.cmd == 'train':
-        from dragon_nb.train import DragonConfig, DragonTrainer
-        from dataclasses import fields
-        tr = DragonTrainer(DragonConfig(**{f.name: getattr(a, f.name) for f in fields(DragonConfig)}))
+        from dragon_nb.train import DragonTrainer, preset_config
+        given = {f.name: getattr(a, f.name) for f in fields(DragonConfig) if getattr(a, f.name) is not None}
+        tr = DragonTrainer(preset_config(a.preset, given.pop('reward', 'aesthetics'), **given))
         print(f"\nDone: {tr.fit()}")
     elif a.cmd == 'sweep':
         from dragon_nb.sweep import run_sweep

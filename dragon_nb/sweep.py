@@ -11,7 +11,8 @@ from tqdm.auto import tqdm
 from .core import data_dir, save_json
 
 # %% auto #0
-__all__ = ['CROSS', 'TYPE_OF', 'expand', 'run_one', 'run_sweep', 'collect', 'markdown_table', 'radar_plot', 'vendi_by_type_plot']
+__all__ = ['CROSS', 'TYPE_OF', 'expand', 'run_one', 'run_sweep', 'collect', 'markdown_table', 'radar_plot', 'vendi_by_type_plot',
+           'machine', 'save_results']
 
 # %% ../nbs/62_sweep.ipynb #f3ba9584
 def expand(spec: dict) -> list[dict]:
@@ -124,3 +125,27 @@ def vendi_by_type_plot(rows: list[dict], path: str | Path) -> Path:
     ax.set_title('Diversity after fine-tuning, by reward type (point size: win rate)', fontsize=9)
     fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
     return Path(path)
+
+# %% ../nbs/62_sweep.ipynb #dafb29eb
+def machine() -> str:
+    "A one-line description of this machine (CPU count, platform, torch)."
+    import platform, torch
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
+    return f"{os.cpu_count()} CPU cores, {platform.machine()} {platform.system()}, torch {torch.__version__}, {gpu}"
+
+def save_results(sweep_dir: str | Path, path: str | Path) -> dict:
+    "Collect a sweep folder into one small JSON file at `path` (rows with matrix, params and seconds); returns it."
+    from dragon_nb.core import git_commit
+    sweep_dir = Path(sweep_dir)
+    st = json.loads((sweep_dir/'sweep.json').read_text()) if (sweep_dir/'sweep.json').exists() else {}
+    rows = collect(sweep_dir)
+    for r in rows:
+        info = st.get('runs', {}).get(r['run'], {})
+        r.update(matrix=json.loads((sweep_dir/r['run']/'eval.json').read_text()).get('matrix', {}),
+                 seconds=info.get('seconds'), params=info.get('params'))
+    secs = [r['seconds'] for r in rows if r['seconds']]
+    res = dict(name=st.get('spec', {}).get('name', sweep_dir.name), spec=st.get('spec'), rows=rows,
+               seconds_wall_last_invocation=st.get('seconds'), seconds_sum_of_runs=round(sum(secs), 1),
+               machine=machine(), git_commit=git_commit())
+    save_json(res, path)
+    return res
