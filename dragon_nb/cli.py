@@ -120,6 +120,7 @@ def main(argv=None):
         t.add_argument(*flags, dest=f.name, type=type(f.default), default=None, help=f'default: the preset, else {f.default!r}')
     w = sub.add_parser('sweep', help='run nbs/train.ipynb once per run of a sweep file (resumable)')
     w.add_argument('spec', help='sweep JSON file'); w.add_argument('--out', default=None); w.add_argument('--parallel', type=int, default=1)
+    w.add_argument('--launcher', default='', help="e.g. 'accelerate launch --num_processes 8': run the train CLI under it instead of papermill")
     o = sub.add_parser('docs', help='build the offline HTML docs from the notebooks (quarto-free)')
     o.add_argument('--out', default=None, help='output folder (default: _docs_offline/)')
     r = sub.add_parser('readme', help='regenerate README.md from nbs/index.ipynb')
@@ -140,7 +141,7 @@ def main(argv=None):
         print(f"\nDone: {tr.fit()}")
     elif a.cmd == 'sweep':
         from dragon_nb.sweep import run_sweep
-        res = run_sweep(a.spec, a.out, a.parallel)
+        res = run_sweep(a.spec, a.out, a.parallel, launcher=a.launcher)
         for k, v in res['runs'].items(): print(f"{k:40s} {v['status']:16s} win rate {v.get('win_rate')}")
         if res['failed']: sys.exit(f"{len(res['failed'])} run(s) failed: {', '.join(res['failed'])} (see sweep.json; re-run to retry)")
     elif a.cmd == 'docs':

@@ -33,13 +33,18 @@ def expand(spec: dict) -> list[dict]:
     return out
 
 # %% ../nbs/62_sweep.ipynb #595b354a
-def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeout: int = 3600) -> dict:
-    "Execute the template for one run; returns its status."
+def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeout: int = 3600, launcher: str = '') -> dict:
+    "Execute the template (or, with a `launcher`, the train CLI under it) for one run; returns its status."
+    import shlex
     d = out/run['id']; d.mkdir(parents=True, exist_ok=True)
     if (d/'eval.json').exists(): return dict(id=run['id'], status='done (skipped)', run_dir=str(d))
-    cmd = [sys.executable, '-m', 'papermill', str(template), str(out/f"{run['id']}.ipynb"), '--cwd', str(template.parent), '-k', 'python3',
-           '-p', 'run_dir', str(d)]
-    for k, v in run['params'].items(): cmd += ['-p', k, str(v)]
+    if launcher:
+        cmd = shlex.split(launcher) + ['-m', 'dragon_nb.cli', 'train', '--run-dir', str(d)]
+        for k, v in run['params'].items(): cmd += [f'--{k}', str(v)]
+    else:
+        cmd = [sys.executable, '-m', 'papermill', str(template), str(out/f"{run['id']}.ipynb"), '--cwd', str(template.parent), '-k', 'python3',
+               '-p', 'run_dir', str(d)]
+        for k, v in run['params'].items(): cmd += ['-p', k, str(v)]
     t0 = time.time()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     st = dict(id=run['id'], run_dir=str(d), seconds=round(time.time() - t0, 1), params=run['params'])
@@ -49,7 +54,7 @@ def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeo
     return st
 
 def run_sweep(spec: dict | str | Path, out: str | Path | None = None, parallel: int = 1, template: str | Path | None = None,
-              progress: bool = True) -> dict:
+              progress: bool = True, launcher: str = '') -> dict:
     "Run every run of a sweep (skipping finished ones); writes and returns `<out>/sweep.json`."
     if not isinstance(spec, dict): spec = json.loads(Path(spec).read_text())
     runs = expand(spec)
@@ -58,7 +63,7 @@ def run_sweep(spec: dict | str | Path, out: str | Path | None = None, parallel: 
     env = {'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 2) // parallel))}
     status, t0 = {}, time.time()
     with ThreadPoolExecutor(parallel) as ex:
-        futs = [ex.submit(run_one, r, out, template, env) for r in runs]
+        futs = [ex.submit(run_one, r, out, template, env, launcher=launcher) for r in runs]
         for f in tqdm(as_completed(futs), total=len(futs), desc='sweep', disable=not progress):
             st = f.result(); status[st['id']] = st
             save_json(dict(spec=spec, runs=status, seconds=round(time.time() - t0, 1)), out/'sweep.json')

@@ -11,3 +11,15 @@ def test_sweep_skips_done_and_reports_failures(root, tmp_path):
     again = run_sweep(spec, tmp_path/'sw', parallel=1, progress=False)
     assert again['runs']['psfad-vae-mellow']['status'] == 'done (skipped)'
     assert json.loads((tmp_path/'sw'/'sweep.json').read_text())['failed'] == ['broken']
+
+def test_sweep_under_a_launcher_runs_the_train_cli(root, tmp_path):
+    # `torchrun --nproc_per_node 1` stands in for `accelerate launch` on a cluster: the same runner, no notebook
+    import sys, pathlib
+    spec = dict(name='t', defaults=dict(rounds=1, prompts_per_round=2, demo_steps=2, eval_prompts=4, eval_steps=2),
+                runs=[dict(reward='psfad-vae-mellow')])
+    torchrun = str(pathlib.Path(sys.executable).parent/'torchrun')
+    res = run_sweep(spec, tmp_path/'sw', progress=False, launcher=f'{torchrun} --nproc_per_node 1')
+    assert res['runs']['psfad-vae-mellow']['status'] == 'done', res['runs']['psfad-vae-mellow'].get('error')
+    assert not (tmp_path/'sw'/'psfad-vae-mellow.ipynb').exists()                       # no notebook: the CLI ran
+    cfg = json.loads((tmp_path/'sw'/'psfad-vae-mellow'/'config.json').read_text())
+    assert cfg['config']['rounds'] == 1 and cfg['config']['eval_steps'] == 2
