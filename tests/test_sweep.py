@@ -23,3 +23,15 @@ def test_sweep_under_a_launcher_runs_the_train_cli(root, tmp_path):
     assert not (tmp_path/'sw'/'psfad-vae-mellow.ipynb').exists()                       # no notebook: the CLI ran
     cfg = json.loads((tmp_path/'sw'/'psfad-vae-mellow'/'config.json').read_text())
     assert cfg['config']['rounds'] == 1 and cfg['config']['eval_steps'] == 2
+
+def test_sweep_files_cover_every_reward_with_the_cpu_preset(root):
+    from dragon_nb.sweep import expand
+    from dragon_nb.train import preset_config
+    from dragon_nb.rewards import REWARDS
+    runs = expand(json.loads((root/'data'/'sweeps'/'rewards.json').read_text()))
+    assert sorted(r['params']['reward'] for r in runs) == sorted(REWARDS) and len(runs) >= 20
+    for r in runs:
+        cfg = preset_config('cpu', r['params']['reward']).__dict__
+        assert all(cfg[k] == v for k, v in r['params'].items()), r['id']
+    abl = expand(json.loads((root/'data'/'sweeps'/'ablations.json').read_text()))
+    assert {r['id'] for r in abl} >= {'dpo', 'kto-paired', 'kto-unpaired', 'demo-steps-4', 'demo-steps-16'}
