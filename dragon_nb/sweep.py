@@ -33,11 +33,14 @@ def expand(spec: dict) -> list[dict]:
     return out
 
 # %% ../nbs/62_sweep.ipynb #595b354a
-def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeout: int = 3600, launcher: str = '') -> dict:
+def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeout: int = 3600, launcher: str = '',
+            before: dict | None = None) -> dict:
     "Execute the template (or, with a `launcher`, the train CLI under it) for one run; returns its status."
     import shlex
     d = out/run['id']; d.mkdir(parents=True, exist_ok=True)
-    if (d/'eval.json').exists(): return dict(id=run['id'], status='done (skipped)', run_dir=str(d))
+    if (d/'eval.json').exists():                       # finished earlier: keep what the earlier call measured
+        return dict({k: v for k, v in (before or {}).items() if k in ('seconds', 'params')},
+                    id=run['id'], status='done (skipped)', run_dir=str(d))
     if launcher:
         cmd = shlex.split(launcher) + ['-m', 'dragon_nb.cli', 'train', '--run-dir', str(d)]
         for k, v in run['params'].items(): cmd += [f'--{k}', str(v)]
@@ -58,12 +61,14 @@ def run_sweep(spec: dict | str | Path, out: str | Path | None = None, parallel: 
     "Run every run of a sweep (skipping finished ones); writes and returns `<out>/sweep.json`."
     if not isinstance(spec, dict): spec = json.loads(Path(spec).read_text())
     runs = expand(spec)
-    out = Path(out or data_dir()/'runs'/f"sweep-{spec.get('name', 'unnamed')}"); out.mkdir(parents=True, exist_ok=True)
+    # absolute: papermill runs the template with its own folder as working directory
+    out = Path(out or data_dir()/'runs'/f"sweep-{spec.get('name', 'unnamed')}").resolve(); out.mkdir(parents=True, exist_ok=True)
+    before = json.loads((out/'sweep.json').read_text()).get('runs', {}) if (out/'sweep.json').exists() else {}
     template = Path(template or data_dir().parent/'nbs'/'train.ipynb')
     env = {'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 2) // parallel))}
     status, t0 = {}, time.time()
     with ThreadPoolExecutor(parallel) as ex:
-        futs = [ex.submit(run_one, r, out, template, env, launcher=launcher) for r in runs]
+        futs = [ex.submit(run_one, r, out, template, env, launcher=launcher, before=before.get(r['id'])) for r in runs]
         for f in tqdm(as_completed(futs), total=len(futs), desc='sweep', disable=not progress):
             st = f.result(); status[st['id']] = st
             save_json(dict(spec=spec, runs=status, seconds=round(time.time() - t0, 1)), out/'sweep.json')

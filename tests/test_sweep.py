@@ -2,14 +2,17 @@
 import json
 from dragon_nb.sweep import run_sweep
 
-def test_sweep_skips_done_and_reports_failures(root, tmp_path):
+def test_sweep_skips_done_and_reports_failures(root, tmp_path, monkeypatch):
     spec = dict(name='t', defaults=dict(rounds=1, prompts_per_round=2, demo_steps=2, eval_prompts=4, eval_steps=2),
                 runs=[dict(reward='psfad-vae-mellow'), dict(id='broken', reward='psfad-vae-mellow', beta=-1)])
-    res = run_sweep(spec, tmp_path/'sw', parallel=1, progress=False)
+    monkeypatch.chdir(tmp_path)                 # a relative --out must land here, not under the template's folder
+    res = run_sweep(spec, 'sw', parallel=1, progress=False)
     assert res['runs']['psfad-vae-mellow']['status'] == 'done' and res['failed'] == ['broken']
+    assert (tmp_path/'sw'/'psfad-vae-mellow'/'eval.json').exists()
     assert 'beta must be > 0' in res['runs']['broken']['error']
     again = run_sweep(spec, tmp_path/'sw', parallel=1, progress=False)
     assert again['runs']['psfad-vae-mellow']['status'] == 'done (skipped)'
+    assert again['runs']['psfad-vae-mellow']['seconds'] == res['runs']['psfad-vae-mellow']['seconds']   # kept, not lost
     assert json.loads((tmp_path/'sw'/'sweep.json').read_text())['failed'] == ['broken']
 
 def test_sweep_under_a_launcher_runs_the_train_cli(root, tmp_path):
@@ -34,4 +37,4 @@ def test_sweep_files_cover_every_reward_with_the_cpu_preset(root):
         cfg = preset_config('cpu', r['params']['reward']).__dict__
         assert all(cfg[k] == v for k, v in r['params'].items()), r['id']
     abl = expand(json.loads((root/'data'/'sweeps'/'ablations.json').read_text()))
-    assert {r['id'] for r in abl} >= {'dpo', 'kto-paired', 'kto-unpaired', 'demo-steps-4', 'demo-steps-16'}
+    assert {r['id'] for r in abl} >= {'dpo', 'kto-paired', 'kto-unpaired', 'demo-steps-4'}
