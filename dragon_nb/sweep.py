@@ -151,8 +151,12 @@ def save_results(sweep_dir: str | Path, path: str | Path) -> dict:
     rows = collect(sweep_dir)
     for r in rows:
         info = st.get('runs', {}).get(r['run'], {})
+        m = sweep_dir/r['run']/'metrics.jsonl'
+        rounds = [json.loads(l) for l in m.read_text().splitlines() if l.strip()] if m.exists() else []
         r.update(matrix=json.loads((sweep_dir/r['run']/'eval.json').read_text()).get('matrix', {}),
-                 seconds=info.get('seconds'), params=info.get('params'))
+                 seconds=info.get('seconds'), params=info.get('params'),   # seconds: this sweep call's wall time for the run
+                 round_seconds=round(sum(x.get('seconds_generate', 0) + x.get('seconds_score', 0) + x.get('seconds_update', 0)
+                                         for x in rounds), 1))              # sample+score+update time, also across a resume
     secs = [r['seconds'] for r in rows if r['seconds']]
     res = dict(name=st.get('spec', {}).get('name', sweep_dir.name), spec=st.get('spec'), rows=rows,
                seconds_wall_last_invocation=st.get('seconds'), seconds_sum_of_runs=round(sum(secs), 1),
