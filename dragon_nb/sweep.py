@@ -98,6 +98,7 @@ def collect(sweep_dir: str | Path) -> list[dict]:
     return rows
 
 def _fmt(col: str, v) -> str:
+    if v is None: return '-'
     if col == 'win_rate' and isinstance(v, float): return f'{v:.0%}'
     if isinstance(v, list): return '-'.join(f'{x:.0%}' for x in v)
     return f'{v:.4g}' if isinstance(v, float) else str(v)
