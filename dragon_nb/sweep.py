@@ -65,7 +65,8 @@ def run_sweep(spec: dict | str | Path, out: str | Path | None = None, parallel: 
     out = Path(out or data_dir()/'runs'/f"sweep-{spec.get('name', 'unnamed')}").resolve(); out.mkdir(parents=True, exist_ok=True)
     before = json.loads((out/'sweep.json').read_text()).get('runs', {}) if (out/'sweep.json').exists() else {}
     template = Path(template or data_dir().parent/'nbs'/'train.ipynb')
-    env = {'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 2) // parallel))}
+    # torch threads per run: OMP_NUM_THREADS when set, else the cores shared out (thread count changes float rounding)
+    env = {'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS') or str(max(1, (os.cpu_count() or 2) // parallel))}
     status, t0 = {}, time.time()
     with ThreadPoolExecutor(parallel) as ex:
         futs = [ex.submit(run_one, r, out, template, env, launcher=launcher, before=before.get(r['id'])) for r in runs]
