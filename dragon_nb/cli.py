@@ -47,7 +47,7 @@ def _finetune_section(run: Path, ev: dict, n: int = 4) -> tuple[str, list]:
     for i in range(n):
         for tag in ('base', 'tuned'):
             if (Path(run)/d/'samples'/f'{i:02d}_{tag}.wav').exists():
-                rows.append((f'{tag}', f'{d}/samples/{i:02d}_{tag}.wav', f'{d}/plots/{i:02d}_{tag}.png'))
+                rows.append((tag, f'{d}/samples/{i:02d}_{tag}.wav', f'{d}/plots/{i:02d}_{tag}.png'))
     return head, rows
 
 def demo(out: str | None = None, prompts: list[str] | None = None, steps: int = 20, seed: int = 0, model: str | None = None,

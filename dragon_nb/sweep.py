@@ -41,13 +41,10 @@ def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeo
     if (d/'eval.json').exists():                       # finished earlier: keep what the earlier call measured
         return dict({k: v for k, v in (before or {}).items() if k in ('seconds', 'params')},
                     id=run['id'], status='done (skipped)', run_dir=str(d))
-    if launcher:
-        cmd = shlex.split(launcher) + ['-m', 'dragon_nb.cli', 'train', '--run-dir', str(d)]
-        for k, v in run['params'].items(): cmd += [f'--{k}', str(v)]
-    else:
-        cmd = [sys.executable, '-m', 'papermill', str(template), str(out/f"{run['id']}.ipynb"), '--cwd', str(template.parent), '-k', 'python3',
-               '-p', 'run_dir', str(d)]
-        for k, v in run['params'].items(): cmd += ['-p', k, str(v)]
+    if launcher: cmd = shlex.split(launcher) + ['-m', 'dragon_nb.cli', 'train', '--run-dir', str(d)]
+    else: cmd = [sys.executable, '-m', 'papermill', str(template), str(out/f"{run['id']}.ipynb"), '--cwd', str(template.parent),
+                 '-k', 'python3', '-p', 'run_dir', str(d)]
+    for k, v in run['params'].items(): cmd += [f'--{k}', str(v)] if launcher else ['-p', k, str(v)]
     t0 = time.time()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     st = dict(id=run['id'], run_dir=str(d), seconds=round(time.time() - t0, 1), params=run['params'])
