@@ -37,4 +37,4 @@ def test_sweep_files_cover_every_reward_with_the_cpu_preset(root):
         cfg = preset_config('cpu', r['params']['reward']).__dict__
         assert all(cfg[k] == v for k, v in r['params'].items()), r['id']
     abl = expand(json.loads((root/'data'/'sweeps'/'ablations.json').read_text()))
-    assert {r['id'] for r in abl} >= {'kto-paired', 'kto-unpaired', 'demo-steps-4'}
+    assert {r['id'] for r in abl} >= {'kto-paired', 'kto-unpaired', 'demo-steps-4', 'demo-steps-16'}
