@@ -30,13 +30,15 @@ def win_rate(tuned: torch.Tensor, base: torch.Tensor) -> dict:
     return dict(win_rate=wins / n, wilson95=[lo, hi], n=n)
 
 def bootstrap_win_rate(score_tuned, score_base, n: int, draws: int = 200, frac: float = 0.5, seed: int = 0) -> dict:
-    "Set rewards: share of random prompt subsets on which the tuned set scores higher (`score_*(idx) -> float`)."
-    rng = np.random.default_rng(seed); m = max(2, int(n * frac)); w = 0.0
+    """Set rewards: share of random prompt subsets on which the tuned set scores higher (`score_*(idx) -> float`),
+    and the 95% interval (2.5th-97.5th percentile) of the tuned - base difference over the same subsets."""
+    rng = np.random.default_rng(seed); m = max(2, int(n * frac)); d = []
     for _ in range(draws):
         idx = torch.as_tensor(np.sort(rng.choice(n, m, replace=False)))
-        a, b = score_tuned(idx), score_base(idx)
-        w += 1.0 if a > b else 0.5 if a == b else 0.0
-    return dict(win_rate=w / draws, draws=draws, subset=m, n=n)
+        d.append(float(score_tuned(idx)) - float(score_base(idx)))
+    d = np.array(d); w = float(((d > 0) + 0.5 * (d == 0)).mean())
+    return dict(win_rate=w, draws=draws, subset=m, n=n, delta_mean=float(d.mean()),
+                delta_interval95=[float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))])
 
 # %% ../nbs/61_evaluate.ipynb #ba577de4
 def compare(tuned: RewardContext, base: RewardContext, target, matrix=None, draws: int = 200) -> dict:

@@ -88,7 +88,7 @@ def collect(sweep_dir: str | Path) -> list[dict]:
         cfg = json.loads((ev_path.parent/'config.json').read_text()) if (ev_path.parent/'config.json').exists() else {}
         kind = 'set-level: ' + ('Vendi' if 'vendi' in r.name else 'dataset FAD') if r.kind == 'set' else TYPE_OF[r.kind]
         row = dict(run=ev_path.parent.name, reward=r.name, kind=r.kind, type=kind, encoder=r.encoder or '+', reference=r.ref or '-',
-                   win_rate=ev['win_rate'], interval=ev.get('wilson95'), before=ev['reward_before'], after=ev['reward_after'],
+                   win_rate=ev['win_rate'], interval=ev.get('wilson95'), delta_interval=ev.get('delta_interval95'), before=ev['reward_before'], after=ev['reward_after'],
                    loss=cfg.get('config', {}).get('loss'))
         for c in CROSS:
             if c in ev.get('matrix', {}): row[c] = ev['matrix'][c]['after']; row[c + ' (before)'] = ev['matrix'][c]['before']
@@ -98,6 +98,7 @@ def collect(sweep_dir: str | Path) -> list[dict]:
 def _fmt(col: str, v) -> str:
     if v is None: return '-'
     if col == 'win_rate' and isinstance(v, float): return f'{v:.0%}'
+    if col == 'delta_interval' and isinstance(v, list): return f'[{v[0]:+.3g}, {v[1]:+.3g}]'
     if isinstance(v, list): return '-'.join(f'{x:.0%}' for x in v)
     return f'{v:.4g}' if isinstance(v, float) else str(v)
 

@@ -18,10 +18,11 @@ from .exemplars import ExemplarSet, get_exemplar_set, embed_set, content_key, to
 from .rewards import Reward, RewardContext, get_reward
 
 # %% auto #0
-__all__ = ['CACHE_VERSION', 'SYMBOLS', 'content_hash', 'cache_dir', 'cached_embeddings', 'Points', 'point_audio', 'as_encoder',
-           'score_embeddings', 'embed_samples_cached', 'embed_audio_cached', 'embed_set_cached', 'sample_points',
-           'set_points', 'demo_points', 'file_points', 'run_pairs', 'run_points', 'round_samples', 'Projection',
-           'umap_available', 'project', 'map_figure', 'EmbeddingMap', 'embedding_map']
+__all__ = ['CACHE_VERSION', 'SYMBOLS', 'GROUP_COLOURS', 'MARKERS', 'content_hash', 'cache_dir', 'cached_embeddings', 'Points',
+           'point_audio', 'as_encoder', 'score_embeddings', 'embed_samples_cached', 'embed_audio_cached',
+           'embed_set_cached', 'sample_points', 'set_points', 'demo_points', 'file_points', 'run_pairs', 'run_points',
+           'round_samples', 'Projection', 'umap_available', 'project', 'map_figure', 'EmbeddingMap', 'embedding_map',
+           'map_png', 'run_map']
 
 # %% ../nbs/70_viz.ipynb #2c1ec19b
 CACHE_VERSION = 1     # bump when what is cached changes: old entries stop matching
@@ -337,3 +338,45 @@ def embedding_map(sources: dict, encoder: str | Encoder = 'clap', reward=None, m
     bar.update(); bar.close()
     rname = get_reward(reward).name if reward is not None else ''
     return EmbeddingMap(pts, proj, map_figure(pts, proj, color, title or f'{enc.name} embeddings', rname))
+
+# %% ../nbs/70_viz.ipynb #49034acc
+GROUP_COLOURS = {'D+': 'tab:green', 'D-': 'tab:red', 'unused': 'lightgrey', 'base (eval)': 'tab:blue', 'tuned (eval)': 'tab:orange'}
+MARKERS = ('o', 'D', 's', 'X', '^', 'P', '*', 'v')
+
+def map_png(emap: EmbeddingMap, path: Path | str, title: str = '') -> Path:
+    "A static scatter of an `EmbeddingMap`, one colour and marker per group, written atomically to `path` (PNG)."
+    from matplotlib.figure import Figure
+    import matplotlib.colors as mcolors
+    pts, xy = emap.points, emap.proj.xy
+    fig = Figure(figsize=(7.5, 5.2)); ax = fig.subplots()
+    cycle = [c for c in mcolors.TABLEAU_COLORS if c not in GROUP_COLOURS.values()]
+    for j, g in enumerate(pts.groups):
+        idx = np.array([i for i, x in enumerate(pts.group) if x == g])
+        col = GROUP_COLOURS.get(g, cycle[j % len(cycle)])
+        ax.scatter(xy[idx, 0], xy[idx, 1], s=22 if len(idx) < 200 else 10, c=col, marker=MARKERS[j % len(MARKERS)],
+                   alpha=0.8, linewidths=0.3, edgecolors='white', label=f'{g} ({len(idx)})')
+    ax.set_xticks([]); ax.set_yticks([])
+    head = f"{emap.proj.method.upper()} of {len(pts)} embeddings" + (f' ({emap.proj.note})' if emap.proj.note else '')
+    ax.set_title((title + '\n' if title else '') + head, fontsize=10)
+    ax.legend(loc='center left', bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=90))
+
+def run_map(run_dir: Path | str, pipe, encoder: str | None = None, exemplars: str | ExemplarSet | None = None,
+            method: str = 'umap', rnd: int = 1, progress: bool = True) -> EmbeddingMap:
+    """D+/D- of round `rnd` (regenerated with `pipe`), the run's evaluation clips and an exemplar set (default: the
+    reward's reference) on one map in `encoder` space (default: the reward's); also written to `<run>/plots/umap.png`."""
+    run = Path(run_dir)
+    if not (run/'config.json').exists(): raise FileNotFoundError(f"'{run}' is not a run folder (no config.json): pass the run_dir of a DRAGON run.")
+    reward = get_reward(json.loads((run/'config.json').read_text())['config']['reward'])
+    enc = encoder or (reward.encoder if reward.encoder in ('vae', 'clap') else 'clap')
+    ref = exemplars if exemplars is not None else reward.ref
+    ref = get_exemplar_set(ref) if ref else None
+    sources = {f'exemplars: {ref.name}': ref} if ref else {}
+    sources[f'round {rnd}'] = demo_points(*round_samples(run, pipe, rnd), enc, reward, pipe)
+    if (run/'samples').is_dir() and run_pairs(run): sources['evaluation'] = run_points(run, enc, reward, pipe)
+    emap = embedding_map(sources, enc, reward=reward, method=method, color='group', pipe=pipe, progress=progress,
+                         title=f'{reward.name}: D+/D- of round {rnd}' + (f', exemplars {ref.name}' if ref else '') +
+                               (', evaluation clips' if 'evaluation' in sources else ''))
+    map_png(emap, run/'plots'/'umap.png', emap.fig.layout.title.text.split('<br>')[0])
+    return emap

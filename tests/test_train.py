@@ -23,7 +23,7 @@ def test_papermill_uses_injected_reward(root, tmp_path):
     assert cfg['config']['reward'] == 'fad' and cfg['reward'] == 'dsfad-clap-upbeat'     # the alias was injected, not the default
     ev = json.loads((tmp_path/'run'/'eval.json').read_text())
     assert ev['reward'] == 'dsfad-clap-upbeat' and 0 <= ev['win_rate'] <= 1
-    for f in ('metrics.jsonl', 'checkpoint.pt', 'plots/reward_curve.png', 'samples/00_base.wav', 'samples/00_tuned.wav'):
+    for f in ('metrics.jsonl', 'checkpoint.pt', 'plots/reward_curve.png', 'plots/umap.png', 'samples/00_base.wav', 'samples/00_tuned.wav'):
         assert (tmp_path/'run'/f).exists(), f
 
 def test_bad_parameters_fail_in_the_first_cells(root, tmp_path):
