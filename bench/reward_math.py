@@ -13,15 +13,17 @@ sides: mean, covariance, and for ours the cached Σ_ref^{1/2}):
                 (running sums, one 512 x 512 eigvalsh). Reference: recomputing the set FD from scratch with
                 np.cov + sqrtm; also shown against recomputing with our own dataset_fd.
                 SetVendi.swap + .score at N = 64 vs recomputing the vendi-score definition.
-Single-threaded on both sides (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1), medians of --reps repeats after a
-warm-up; ours and the references are called in turn within each repeat, so all see the same machine load. The
+Both sides use the same thread count: --threads 1 (default: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1) or
+--threads 2 (this machine's 2 cores, the libraries' own default here), medians of --reps repeats after a warm-up; ours and the
+references are called in turn within each repeat, so all see the same machine load. The
 machine has 2 shared vCPUs: the load average at start is recorded; absolute times vary by about +-30 % run to run,
 so compare the ratios.
 
-    HF_HUB_OFFLINE=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/reward_math.py [--reps 7] [--out bench/results/reward_math.json]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/reward_math.py [--threads 1] [--reps 7] [--out bench/results/reward_math.json]
 """
-import os
-os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')       # before numpy: no spinning BLAS pool next to torch's
+import os, sys
+THREADS = int(sys.argv[sys.argv.index('--threads') + 1]) if '--threads' in sys.argv else 1
+os.environ['OPENBLAS_NUM_THREADS'] = str(THREADS)        # before numpy: the reference's BLAS gets the same threads as torch
 import argparse, json, statistics, time, platform
 from pathlib import Path
 import numpy as np
@@ -74,9 +76,11 @@ def vendi_ref(X):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--reps', type=int, default=7)
-    ap.add_argument('--out', default='bench/results/reward_math.json')
+    ap.add_argument('--threads', type=int, default=1, help='threads for both sides (torch and OpenBLAS)')
+    ap.add_argument('--out', default=None, help='default: bench/results/reward_math.json (1 thread), reward_math_<n>threads.json')
     a = ap.parse_args()
-    torch.set_num_threads(1)
+    a.out = a.out or ('bench/results/reward_math.json' if a.threads == 1 else f'bench/results/reward_math_{a.threads}threads.json')
+    torch.set_num_threads(a.threads)
     ref, songs = data()
     B, T, D = songs.shape
     t0 = time.perf_counter()
@@ -86,7 +90,7 @@ def main():
     x = torch.from_numpy(songs)
     rows, res = [], dict(machine=f'{platform.processor() or platform.machine()}, {os.cpu_count()} vCPU',
                          loadavg_at_start=os.getloadavg()[0], torch=torch.__version__, numpy=np.__version__,
-                         scipy=scipy.__version__, threads=1, reps=a.reps, one_off_ref_stats_s=round(t_stats, 4))
+                         scipy=scipy.__version__, threads=a.threads, reps=a.reps, one_off_ref_stats_s=round(t_stats, 4))
 
     def row(key, what, ours_s, ref_s, err, note='', **extra):
         res[key] = dict(what=what, ours_s=ours_s, reference_s=ref_s, speedup=ref_s / ours_s, max_rel_diff=err, note=note, **extra)
@@ -145,7 +149,7 @@ def main():
                               per_song_fd_mixed=res['per_song_fd_mixed']['speedup'] >= 1000,
                               dataset_fd_float64=res['dataset_fd_float64']['speedup'] >= 30,
                               dataset_fd_mixed=res['dataset_fd_mixed']['speedup'] >= 30)
-    print(f"reward math, 1 thread, median of {a.reps}; load average at start {res['loadavg_at_start']:.2f}; "
+    print(f"reward math, {a.threads} thread(s) on both sides, median of {a.reps}; load average at start {res['loadavg_at_start']:.2f}; "
           f"one-off reference stats + Σ^1/2: {t_stats * 1e3:.0f} ms")
     print(f"{'case':40s} {'ours':>10s} {'reference':>11s} {'speedup':>9s} {'max rel diff':>13s}  note")
     for w, o, rf, sp, e, n in rows:

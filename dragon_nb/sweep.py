@@ -8,7 +8,7 @@ import json, os, subprocess, sys, time, itertools
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from tqdm.auto import tqdm
-from .core import data_dir, save_json
+from .core import data_dir, save_json, _package_dir
 
 # %% auto #0
 __all__ = ['CROSS', 'TYPE_OF', 'expand', 'run_one', 'run_sweep', 'collect', 'markdown_table', 'radar_plot', 'vendi_by_type_plot',
@@ -40,7 +40,7 @@ def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeo
     d = out/run['id']; d.mkdir(parents=True, exist_ok=True)
     if (d/'eval.json').exists():                       # finished earlier: keep what the earlier call measured
         return dict({k: v for k, v in (before or {}).items() if k in ('seconds', 'params')},
-                    id=run['id'], status='done (skipped)', run_dir=str(d))
+                    id=run['id'], status='done (skipped)', run_dir=str(d), win_rate=json.loads((d/'eval.json').read_text()).get('win_rate'))
     if launcher: cmd = shlex.split(launcher) + ['-m', 'dragon_nb.cli', 'train', '--run-dir', str(d)]
     else: cmd = [sys.executable, '-m', 'papermill', str(template), str(out/f"{run['id']}.ipynb"), '--cwd', str(template.parent),
                  '-k', 'python3', '-p', 'run_dir', str(d)]
@@ -61,7 +61,8 @@ def run_sweep(spec: dict | str | Path, out: str | Path | None = None, parallel: 
     # absolute: papermill runs the template with its own folder as working directory
     out = Path(out or data_dir()/'runs'/f"sweep-{spec.get('name', 'unnamed')}").resolve(); out.mkdir(parents=True, exist_ok=True)
     before = json.loads((out/'sweep.json').read_text()).get('runs', {}) if (out/'sweep.json').exists() else {}
-    template = Path(template or data_dir().parent/'nbs'/'train.ipynb')
+    # the template of the code that runs (not of $DRAGON_DATA's checkout): nbs/ beside the package
+    template = Path(template or _package_dir().parent/'nbs'/'train.ipynb')
     # torch threads per run: OMP_NUM_THREADS when set, else the cores shared out (thread count changes float rounding)
     env = {'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS') or str(max(1, (os.cpu_count() or 2) // parallel))}
     status, t0 = {}, time.time()

@@ -18,9 +18,9 @@ from .losses import dpo_loss, kto_loss
 from .metrics import vendi_score
 
 # %% auto #0
-__all__ = ['PRESETS', 'SET_REWARD_PRESET', 'LORA_TARGETS', 'DragonConfig', 'preset_config', 'train_prompts', 'eval_prompts',
-           'round_plan', 'add_lora', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss', 'dist_info',
-           'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
+__all__ = ['PRESETS', 'SET_REWARD_PRESET', 'KTO_PRESET', 'LORA_TARGETS', 'DragonConfig', 'preset_config', 'train_prompts',
+           'eval_prompts', 'round_plan', 'add_lora', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss',
+           'dist_info', 'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
 
 # %% ../nbs/60_train.ipynb #abe12baa
 @dataclass
@@ -78,12 +78,14 @@ PRESETS = {
                 updates_per_round=2, micro_batch=16, eval_prompts=64),
 }
 SET_REWARD_PRESET = dict(k=2, prompts_per_round=64, lr=3e-5)     # applied on top of `cpu` for set rewards
+KTO_PRESET = dict(lr=1e-5)                                         # applied on top of `cpu` when loss='kto'
 
 def preset_config(name: str = 'cpu', reward: str = 'aesthetics', **overrides) -> DragonConfig:
     "A `DragonConfig` from a named preset for `reward`; keyword overrides win."
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}: choose one of {sorted(PRESETS)}.")
     vals = dict(PRESETS[name])
     if name != 'smoke' and get_reward(reward).kind == 'set': vals.update(SET_REWARD_PRESET)
+    if name != 'smoke' and overrides.get('loss') == 'kto': vals.update(KTO_PRESET)
     return DragonConfig(reward=reward, **{**vals, **overrides})
 
 # %% ../nbs/60_train.ipynb #10572d57

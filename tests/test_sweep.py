@@ -13,6 +13,7 @@ def test_sweep_skips_done_and_reports_failures(root, tmp_path, monkeypatch):
     again = run_sweep(spec, tmp_path/'sw', parallel=1, progress=False)
     assert again['runs']['psfad-vae-mellow']['status'] == 'done (skipped)'
     assert again['runs']['psfad-vae-mellow']['seconds'] == res['runs']['psfad-vae-mellow']['seconds']   # kept, not lost
+    assert again['runs']['psfad-vae-mellow']['win_rate'] == res['runs']['psfad-vae-mellow']['win_rate']  # read back from eval.json
     assert json.loads((tmp_path/'sw'/'sweep.json').read_text())['failed'] == ['broken']
 
 def test_sweep_under_a_launcher_runs_the_train_cli(root, tmp_path):
