@@ -346,7 +346,7 @@ MARKERS = ('o', 'D', 's', 'X', '^', 'P', '*', 'v')
 def map_png(emap: EmbeddingMap, path: Path | str, title: str = '') -> Path:
     "A static scatter of an `EmbeddingMap`, one colour and marker per group, written atomically to `path` (PNG)."
     from matplotlib.figure import Figure
-    import matplotlib.colors as mcolors
+    import matplotlib.colors as mcolors, textwrap
     pts, xy = emap.points, emap.proj.xy
     fig = Figure(figsize=(7.5, 5.2)); ax = fig.subplots()
     cycle = [c for c in mcolors.TABLEAU_COLORS if c not in GROUP_COLOURS.values()]
@@ -357,7 +357,7 @@ def map_png(emap: EmbeddingMap, path: Path | str, title: str = '') -> Path:
                    alpha=0.8, linewidths=0.3, edgecolors='white', label=f'{g} ({len(idx)})')
     ax.set_xticks([]); ax.set_yticks([])
     head = f"{emap.proj.method.upper()} of {len(pts)} embeddings" + (f' ({emap.proj.note})' if emap.proj.note else '')
-    ax.set_title((title + '\n' if title else '') + head, fontsize=10)
+    ax.set_title((textwrap.fill(title, 75) + '\n' if title else '') + head, fontsize=10)   # long titles wrap, never clip
     ax.legend(loc='center left', bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
     fig.tight_layout()
     return atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=90))
