@@ -21,10 +21,14 @@ so compare the ratios.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/reward_math.py [--threads 1] [--reps 7] [--out bench/results/reward_math.json]
 """
-import os, sys
-THREADS = int(sys.argv[sys.argv.index('--threads') + 1]) if '--threads' in sys.argv else 1
-os.environ['OPENBLAS_NUM_THREADS'] = str(THREADS)        # before numpy: the reference's BLAS gets the same threads as torch
-import argparse, json, statistics, time, platform
+import argparse, os
+ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+ap.add_argument('--reps', type=int, default=7)
+ap.add_argument('--threads', type=int, default=1, help='threads for both sides (torch and OpenBLAS)')
+ap.add_argument('--out', default=None, help='default: bench/results/reward_math.json (1 thread), reward_math_<n>threads.json')
+ARGS = ap.parse_args() if __name__ == '__main__' else ap.parse_args([])   # importable (the scratch profilers reuse data())
+os.environ['OPENBLAS_NUM_THREADS'] = str(ARGS.threads)    # before numpy: the reference's BLAS gets the same threads as torch
+import json, statistics, time, platform
 from pathlib import Path
 import numpy as np
 import scipy, scipy.linalg as sl
@@ -74,11 +78,7 @@ def vendi_ref(X):
     return float(np.exp(-(p * np.log(p)).sum()))
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--reps', type=int, default=7)
-    ap.add_argument('--threads', type=int, default=1, help='threads for both sides (torch and OpenBLAS)')
-    ap.add_argument('--out', default=None, help='default: bench/results/reward_math.json (1 thread), reward_math_<n>threads.json')
-    a = ap.parse_args()
+    a = ARGS
     a.out = a.out or ('bench/results/reward_math.json' if a.threads == 1 else f'bench/results/reward_math_{a.threads}threads.json')
     torch.set_num_threads(a.threads)
     ref, songs = data()

@@ -375,8 +375,8 @@ def run_map(run_dir: Path | str, pipe, encoder: str | None = None, exemplars: st
     sources = {f'exemplars: {ref.name}': ref} if ref else {}
     sources[f'round {rnd}'] = demo_points(*round_samples(run, pipe, rnd), enc, reward, pipe)
     if (run/'samples').is_dir() and run_pairs(run): sources['evaluation'] = run_points(run, enc, reward, pipe)
-    emap = embedding_map(sources, enc, reward=reward, method=method, color='group', pipe=pipe, progress=progress,
-                         title=f'{reward.name}: D+/D- of round {rnd}' + (f', exemplars {ref.name}' if ref else '') +
-                               (', evaluation clips' if 'evaluation' in sources else ''))
-    map_png(emap, run/'plots'/'umap.png', emap.fig.layout.title.text.split('<br>')[0])
+    title = (f'{reward.name}: D+/D- of round {rnd}' + (f', exemplars {ref.name}' if ref else '') +
+             (', evaluation clips' if 'evaluation' in sources else ''))
+    emap = embedding_map(sources, enc, reward=reward, method=method, color='group', pipe=pipe, progress=progress, title=title)
+    map_png(emap, run/'plots'/'umap.png', title)
     return emap
