@@ -96,6 +96,11 @@ class GaussianStats:
         w, u = torch.linalg.eigh(self.cov)
         return (u * _psd(w).sqrt()) @ u.mT
 
+    @cached_property
+    def sqrt_cov32(self) -> torch.Tensor:
+        "`sqrt_cov` in float32, for the mixed-precision GEMM (cached like `sqrt_cov`)."
+        return self.sqrt_cov.float()
+
     def __repr__(self): return f"GaussianStats(d={self.d}, n={self.n}, eps={self.eps:g})"
 
 # %% ../nbs/30_metrics.ipynb #fecab9b6
@@ -114,8 +119,11 @@ def _stats_or_x(a, name: str):
 def _as_ref(ref) -> GaussianStats:
     return ref if isinstance(ref, GaussianStats) else GaussianStats.from_embeddings(_stats_or_x(ref, 'ref'))
 
-def _centre_gram(g: torch.Tensor, v: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-    "H g H with H = I - v vᵀ/n: a Gram `(b, t, t)` re-centred over its valid rows `v` `(b, t)` (0/1)."
+def _centre_gram(g: torch.Tensor, v: torch.Tensor | None, n: torch.Tensor) -> torch.Tensor:
+    "H g H with H = I - v vᵀ/n: a Gram `(b, t, t)` re-centred over its valid rows `v` `(b, t)` (0/1; None: all rows)."
+    if v is None:                                                                    # no padding: plain double centring
+        r = g.mean(-1, keepdim=True)
+        return g - r - r.mT + r.mean(-2, keepdim=True)
     r = (g @ v[..., None])[..., 0] / n[:, None]                                     # (b, t)
     c = (r * v).sum(-1) / n                                                          # (b,)
     return g - r[:, :, None] * v[:, None] - v[:, :, None] * r[:, None] + (c[:, None, None] * v[:, :, None]) * v[:, None]
@@ -133,7 +141,7 @@ def _fd_chunk(x, n, mu_r, tr_r, a, mixed: bool) -> torch.Tensor:
     if t < d:
         gram = y @ y.mT                                                              # (b, t, t)
         # mixed: the fp32 GEMM blurs the centring; restore each song's exact null vector in fp64 (perf.md §2e)
-        if mixed: gram = _centre_gram(gram, x.new_ones(b, t) if valid is None else valid[..., 0].double(), n)
+        if mixed: gram = _centre_gram(gram, None if valid is None else valid[..., 0].double(), n)
     else:
         if mixed:
             y.sub_(y.sum(1, keepdim=True) / n[:, None, None])
@@ -147,8 +155,7 @@ def _fd_batch(x: torch.Tensor, n: torch.Tensor, ref: GaussianStats, precision: s
     "FD of each song's frame Gaussian to `ref` `(b,)`; `x` (b, t, d) validated, `n` (b,) valid frames (>= 2) each."
     b, t, _ = x.shape
     n = n.to(x.device, torch.float64)
-    a = ref.sqrt_cov.to(x.device)
-    if precision == 'mixed': a = a.float()
+    a = (ref.sqrt_cov32 if precision == 'mixed' else ref.sqrt_cov).to(x.device)
     mu_r, step = ref.mean.to(x.device), max(1, chunk_rows // t)   # chunks of songs keep temporaries in cache
     return torch.cat([_fd_chunk(x[i:i + step], n[i:i + step], mu_r, ref.tr_cov, a, precision == 'mixed')
                       for i in range(0, b, step)])
