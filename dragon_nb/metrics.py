@@ -97,9 +97,14 @@ class GaussianStats:
         return (u * _psd(w).sqrt()) @ u.mT
 
     @cached_property
-    def sqrt_cov32(self) -> torch.Tensor:
-        "`sqrt_cov` in float32, for the mixed-precision GEMM (cached like `sqrt_cov`)."
-        return self.sqrt_cov.float()
+    def chol(self) -> torch.Tensor:
+        "Lower-triangular L `(d, d)` with L Lᵀ = Σ (from a QR of Σ^{1/2}, so singular Σ is fine): half the GEMM of Σ^{1/2}."
+        return torch.linalg.qr(self.sqrt_cov.mT)[1].mT.contiguous()
+
+    @cached_property
+    def chol32(self) -> torch.Tensor:
+        "`chol` in float32, for the mixed-precision GEMM (cached)."
+        return self.chol.float()
 
     def __repr__(self): return f"GaussianStats(d={self.d}, n={self.n}, eps={self.eps:g})"
 
@@ -128,8 +133,14 @@ def _centre_gram(g: torch.Tensor, v: torch.Tensor | None, n: torch.Tensor) -> to
     c = (r * v).sum(-1) / n                                                          # (b,)
     return g - r[:, :, None] * v[:, None] - v[:, :, None] * r[:, None] + (c[:, None, None] * v[:, :, None]) * v[:, None]
 
+def _tri_mm(x: torch.Tensor, L: torch.Tensor, blocks: int = 4) -> torch.Tensor:
+    "x @ L for lower-triangular L `(d, d)`, in column blocks that skip L's zero upper part (5/8 of a full GEMM)."
+    d = L.shape[0]; w = -(-d // blocks); out = x.new_empty(x.shape[0], d)
+    for j in range(0, d, w): torch.mm(x[:, j:], L[j:, j:j + w], out=out[:, j:j + w])
+    return out
+
 def _fd_chunk(x, n, mu_r, tr_r, a, mixed: bool) -> torch.Tensor:
-    "FD of each song in `x` (b, t, d) with `n` (b,) valid frames to (mu_r, tr_r, a = Σ_r^{1/2})."
+    "FD of each song in `x` (b, t, d) with `n` (b,) valid frames to (mu_r, tr_r, a = L with L Lᵀ = Σ_r)."
     b, t, d = x.shape
     valid = (torch.arange(t, device=x.device) < n[:, None])[..., None] if bool((n < t).any()) else None
     if valid is not None: x = torch.where(valid, x, 0.)
@@ -137,7 +148,7 @@ def _fd_chunk(x, n, mu_r, tr_r, a, mixed: bool) -> torch.Tensor:
     xc = x - mu[:, None]
     if valid is not None: xc.mul_(valid)                 # padding rows add only zero eigenvalues (perf.md §2c)
     tr_s = torch.linalg.vector_norm(xc, dim=(1, 2)).square() / (n - 1)
-    y = ((xc.reshape(-1, d).float() @ a).double() if mixed else xc.reshape(-1, d) @ a).view(b, t, d)
+    y = (_tri_mm(xc.reshape(-1, d).float(), a).double() if mixed else _tri_mm(xc.reshape(-1, d), a)).view(b, t, d)
     if t < d:
         gram = y @ y.mT                                                              # (b, t, t)
         # mixed: the fp32 GEMM blurs the centring; restore each song's exact null vector in fp64 (perf.md §2e)
@@ -155,7 +166,7 @@ def _fd_batch(x: torch.Tensor, n: torch.Tensor, ref: GaussianStats, precision: s
     "FD of each song's frame Gaussian to `ref` `(b,)`; `x` (b, t, d) validated, `n` (b,) valid frames (>= 2) each."
     b, t, _ = x.shape
     n = n.to(x.device, torch.float64)
-    a = (ref.sqrt_cov32 if precision == 'mixed' else ref.sqrt_cov).to(x.device)
+    a = (ref.chol32 if precision == 'mixed' else ref.chol).to(x.device)
     mu_r, step = ref.mean.to(x.device), max(1, chunk_rows // t)   # chunks of songs keep temporaries in cache
     return torch.cat([_fd_chunk(x[i:i + step], n[i:i + step], mu_r, ref.tr_cov, a, precision == 'mixed')
                       for i in range(0, b, step)])
