@@ -98,7 +98,7 @@ class GaussianStats:
 
     @cached_property
     def chol(self) -> torch.Tensor:
-        "Lower-triangular L `(d, d)` with L Lᵀ = Σ (from a QR of Σ^{1/2}, so singular Σ is fine): half the GEMM of Σ^{1/2}."
+        "Lower-triangular L `(d, d)` with L Lᵀ = Σ (from a QR of Σ^{1/2}, so singular Σ is fine); `_tri_mm` skips its zero half."
         return torch.linalg.qr(self.sqrt_cov.mT)[1].mT.contiguous()
 
     @cached_property
