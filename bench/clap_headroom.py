@@ -24,13 +24,13 @@ def main():
     attrs = [sample_attrs(np.random.default_rng([31, i]), 'heldout') for i in range(a.n)]
     prompts = [caption(at, np.random.default_rng([32, i])) for i, at in enumerate(attrs)]
     s = pipe(prompts, seed=777, k=a.k, steps=a.steps, progress=False)
-    r = RewardContext(s, pipe).score(get_reward('clap-score')).view(a.n, a.k)
+    ctx = RewardContext(s, pipe); r = ctx.score(get_reward('clap-score')).view(a.n, a.k)
     norm = lambda e: torch.nn.functional.normalize(e, dim=-1)
     real = torch.tensor(np.stack([render(at, 5000 + i) for i, at in enumerate(attrs)]))[:, None]
     own = clap.embed_text(prompts).pooled
     other = clap.embed_text([caption({**at, 'instrument': INSTRUMENTS[(INSTRUMENTS.index(at['instrument']) + 1) % len(INSTRUMENTS)]},
                                      np.random.default_rng([32, i])) for i, at in enumerate(attrs)]).pooled
-    gen = norm(clap.embed_audio(s.audio, SAMPLE_RATE).pooled)
+    gen = norm(ctx.embed('clap').pooled)                          # the embeddings the reward just used
     res = dict(model=a.model or 'embedded default', n_prompts=a.n, k=a.k, steps=a.steps,
                generated_mean=r.mean().item(), generated_within_prompt_std=r.std(1).mean().item(),
                generated_between_prompt_std=r.mean(1).std().item(), generated_best_of_k=r.max(1).values.mean().item(),

@@ -21,7 +21,6 @@ def main():
     ap.add_argument('--model', default=None); ap.add_argument('--n', type=int, default=48)
     ap.add_argument('--t', default='0.3,0.5,0.7,0.85'); ap.add_argument('--out', default='bench/results/conditioning_use.json')
     a = ap.parse_args(); t0 = time.time()
-    torch.manual_seed(0)
     pipe = load_pipeline(a.model); codec, tr = pipe.codec, pipe.transformer
     res = dict(model=a.model or 'embedded default', n=a.n)
     for attr, (u, v) in SWAPS.items():

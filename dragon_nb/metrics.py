@@ -148,7 +148,8 @@ def _fd_chunk(x, n, mu_r, tr_r, a, mixed: bool) -> torch.Tensor:
     xc = x - mu[:, None]
     if valid is not None: xc.mul_(valid)                 # padding rows add only zero eigenvalues (perf.md §2c)
     tr_s = torch.linalg.vector_norm(xc, dim=(1, 2)).square() / (n - 1)
-    y = (_tri_mm(xc.reshape(-1, d).float(), a).double() if mixed else _tri_mm(xc.reshape(-1, d), a)).view(b, t, d)
+    xr = xc.reshape(-1, d)
+    y = (_tri_mm(xr.float(), a).double() if mixed else _tri_mm(xr, a)).view(b, t, d)
     if t < d:
         gram = y @ y.mT                                                              # (b, t, t)
         # mixed: the fp32 GEMM blurs the centring; restore each song's exact null vector in fp64 (perf.md §2e)
