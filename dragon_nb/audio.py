@@ -125,14 +125,12 @@ def rms_normalize(wav: torch.Tensor, target_db: float = -20.0, max_peak: float =
 # %% ../nbs/01_audio.ipynb #da2675c9
 def save_spectrogram(path: Path | str, wav: torch.Tensor, sr: int, title: str = '', n_mels: int = 64) -> Path:
     "Write a log-mel spectrogram PNG of `(c, n)` audio (first channel)."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure      # not pyplot: switches no backend, leaves no open figure in a notebook
     m = MelSpec(sample_rate=sr, n_mels=n_mels)(torch.as_tensor(wav)[0].float())
-    fig, ax = plt.subplots(figsize=(6, 2.6), dpi=100)
+    fig = Figure(figsize=(6, 2.6), dpi=100); ax = fig.subplots()
     ax.imshow(m.numpy(), origin='lower', aspect='auto', cmap='magma',
               extent=[0, wav.shape[-1]/sr, 0, n_mels])
     ax.set_xlabel('seconds'); ax.set_ylabel('mel bin'); ax.set_title(title[:80], fontsize=8)
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, format='png'))
-    plt.close(fig)
     return Path(path)

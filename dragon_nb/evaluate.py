@@ -83,11 +83,11 @@ def evaluate_run(trainer, n_audio: int = 4) -> dict:
 
 def plot_curve(rows: list[dict], path: Path, title: str = '') -> Path:
     "Reward (per-sample mean or set value) and loss per round."
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure      # not pyplot: the notebook's backend stays as it is
     key = 'set_value' if rows and 'set_value' in rows[0] else 'reward_mean'
-    fig, ax = plt.subplots(1, 2, figsize=(8, 2.6))
+    fig = Figure(figsize=(8, 2.6)); ax = fig.subplots(1, 2)
     r = [x['round'] for x in rows]
     ax[0].plot(r, [x.get(key, float('nan')) for x in rows], '.-'); ax[0].set_title(f'{title}: {key}', fontsize=9); ax[0].set_xlabel('round')
     ax[1].plot(r, [x['loss'] for x in rows], '.-', color='C1'); ax[1].set_title('loss', fontsize=9); ax[1].set_xlabel('round')
-    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+    fig.tight_layout(); fig.savefig(path, dpi=90)
     return Path(path)

@@ -110,22 +110,22 @@ def markdown_table(rows: list[dict], cols=('reward', 'kind', 'encoder', 'referen
 
 def radar_plot(rows: list[dict], path: str | Path, title: str = 'DRAGON win rate per target reward') -> Path:
     "Win rate of every run on a radar chart (the paper's Fig. 1b)."
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, numpy as np
+    import numpy as np; from matplotlib.figure import Figure     # not pyplot: the notebook's backend stays as it is
     n = len(rows); ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    fig = plt.figure(figsize=(6.5, 6.5)); ax = fig.add_subplot(polar=True)
+    fig = Figure(figsize=(6.5, 6.5)); ax = fig.add_subplot(polar=True)
     v = [r['win_rate'] for r in rows]
     ax.plot(np.r_[ang, ang[:1]], np.r_[v, v[:1]], 'o-', lw=1.5); ax.fill(np.r_[ang, ang[:1]], np.r_[v, v[:1]], alpha=0.2)
     ax.plot(np.r_[ang, ang[:1]], [0.5] * (n + 1), '--', color='grey', lw=0.8)
     ax.set_xticks(ang); ax.set_xticklabels([r['reward'] for r in rows], fontsize=7); ax.set_ylim(0, 1)
     ax.set_title(f'{title}\nmean {np.mean(v):.1%} over {n} rewards', fontsize=10)
-    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+    fig.tight_layout(); fig.savefig(path, dpi=90)
     return Path(path)
 
 def vendi_by_type_plot(rows: list[dict], path: str | Path) -> Path:
     "Vendi (CLAP space) after fine-tuning, per run, grouped by reward type (the paper's Fig. 4); the line is the base model."
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, numpy as np
+    import numpy as np; from matplotlib.figure import Figure     # not pyplot: the notebook's backend stays as it is
     types = sorted({r['type'] for r in rows})
-    fig, ax = plt.subplots(figsize=(7, 3))
+    fig = Figure(figsize=(7, 3)); ax = fig.subplots()
     for i, t in enumerate(types):
         vs = [r['vendi-clap'] for r in rows if r['type'] == t and 'vendi-clap' in r]
         ws = [r['win_rate'] for r in rows if r['type'] == t and 'vendi-clap' in r]
@@ -134,7 +134,7 @@ def vendi_by_type_plot(rows: list[dict], path: str | Path) -> Path:
     if base: ax.axhline(np.mean(base), ls='--', color='grey', lw=0.8, label='base model'); ax.legend(fontsize=8)
     ax.set_xticks(range(len(types))); ax.set_xticklabels(types, fontsize=8); ax.set_ylabel('Vendi (CLAP)')
     ax.set_title('Diversity after fine-tuning, by reward type (point size: win rate)', fontsize=9)
-    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+    fig.tight_layout(); fig.savefig(path, dpi=90)
     return Path(path)
 
 # %% ../nbs/62_sweep.ipynb #dafb29eb
