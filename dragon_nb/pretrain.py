@@ -87,8 +87,8 @@ def lr_at(step: int, cfg: PretrainConfig) -> float:
     p = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
-def _batch_cond(d, idx) -> Conditioning:
-    tok, g = d['tokens'][idx].float(), d['pooled'][idx].float()[:, None]
+def _batch_cond(d, idx, device='cpu') -> Conditioning:
+    tok, g = d['tokens'][idx].float().to(device), d['pooled'][idx].float()[:, None].to(device)
     return Conditioning(tok, g, torch.zeros_like(tok), torch.zeros_like(g))
 
 def _truncate_log(path: Path, step: int):
@@ -98,21 +98,24 @@ def _truncate_log(path: Path, step: int):
     atomic_write(path, lambda p: p.write_text(''.join(r + '\n' for r in rows)))
 
 def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None, codec: MelCodec | None = None,
-             conditioner: MiniLMConditioner | None = None, progress: bool = True) -> DragonPipeline:
-    "Train (or resume training) the embedded default in `work_dir`; returns the pipeline with EMA weights."
+             conditioner: MiniLMConditioner | None = None, progress: bool = True,
+             device: str | torch.device = 'cpu',  # 'cuda' trains on a GPU: the same random draws (made on the CPU), other rounding
+            ) -> DragonPipeline:
+    "Train (or resume training) the embedded default in `work_dir`; returns the pipeline with EMA weights, on the CPU."
     work_dir = Path(work_dir); work_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
     conditioner = conditioner or minilm()
     codec = codec or MelCodec()
     data = data or build_latent_dataset(cfg, codec, conditioner)
-    model = default_transformer(codec.latent_channels, data['latents'].shape[-1], cfg.layers, cfg.heads)
+    dev = torch.device(device)
+    model = default_transformer(codec.latent_channels, data['latents'].shape[-1], cfg.layers, cfg.heads).to(dev)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     step, t_used, ckpt = 0, 0.0, work_dir/'ckpt.pt'
     if ckpt.exists():
-        s = torch.load(ckpt, weights_only=False)
+        s = torch.load(ckpt, weights_only=False, map_location='cpu')     # load_state_dict moves the tensors to `dev`
         model.load_state_dict(s['model']); ema.load_state_dict(s['ema']); opt.load_state_dict(s['opt'])
         gen.set_state(s['gen']); step, t_used = s['step'], s['seconds']
         _truncate_log(work_dir/'metrics.jsonl', step)   # rows written after the checkpoint are redone, not duplicated
@@ -123,10 +126,10 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
     run_loss = None
     while step < cfg.steps:
         idx = torch.randint(0, n, (cfg.batch_size,), generator=gen)
-        x0 = data['latents'][idx].float()
-        cond = _batch_cond(data, idx).drop(torch.rand(cfg.batch_size, generator=gen) < cfg.cond_drop)
-        t = torch.rand(cfg.batch_size, generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
+        x0 = data['latents'][idx].float().to(dev)
+        cond = _batch_cond(data, idx, dev).drop((torch.rand(cfg.batch_size, generator=gen) < cfg.cond_drop).to(dev))
+        t = torch.rand(cfg.batch_size, generator=gen).to(dev)
+        noise = torch.randn(x0.shape, generator=gen).to(dev)
         for g in opt.param_groups: g['lr'] = lr_at(step, cfg)
         loss = denoise_error(model, x0, cond, t, noise).mean()
         opt.zero_grad(set_to_none=True); loss.backward()
@@ -146,14 +149,14 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
     bar.close(); log.close()
     info = dict(trained_by='dragon_nb.pretrain', config=asdict(cfg), steps=step, seconds=round(time.perf_counter() - t0, 1),
                 git_commit=git_commit(), final_loss_ema=run_loss, objective='v-prediction (cosine schedule)',
-                data='toymusic train split', params=sum(p.numel() for p in ema.parameters()))
-    return DragonPipeline(conditioner, ema.eval(), codec.eval(), default_scheduler(), guidance=2.0, info=info)
+                data='toymusic train split', params=sum(p.numel() for p in ema.parameters()), device=str(dev))
+    return DragonPipeline(conditioner, ema.eval().cpu(), codec.eval(), default_scheduler(), guidance=2.0, info=info)
 
 def build_default(cfg: PretrainConfig | None = None, work_dir: Path | str | None = None,
-                  out_dir: Path | str | None = None) -> Path:
+                  out_dir: Path | str | None = None, device: str | torch.device = 'cpu') -> Path:
     "Reproduce the shipped embedded default: train (resumable) and save to `data/models/default`."
     cfg = cfg or PretrainConfig()
     work_dir = Path(work_dir or data_dir()/'cache'/'pretrain-default')
-    out = pretrain(cfg, work_dir).save_pretrained(out_dir or default_model_dir())
+    out = pretrain(cfg, work_dir, device=device).save_pretrained(out_dir or default_model_dir())
     (out/'training_log.jsonl').write_text((work_dir/'metrics.jsonl').read_text())   # the loss curve ships too
     return out
