@@ -63,13 +63,10 @@ def compare(tuned: RewardContext, base: RewardContext, target, matrix=None, draw
 # %% ../nbs/61_evaluate.ipynb #8ee79141
 def evaluate_run(trainer, n_audio: int = 4) -> dict:
     "Base vs fine-tuned on the held-out prompts of `trainer.cfg`; writes eval.json, samples/ and plots/."
-    from dragon_nb.train import eval_prompts
     c, pipe = trainer.cfg, trainer.pipe
-    prompts = eval_prompts(c.eval_prompts, c.seed)
-    seeds = [10_000 + i for i in range(len(prompts))]
-    g = None if c.guidance < 0 else c.guidance
-    tuned = pipe(prompts, seeds=seeds, steps=c.eval_steps, guidance=g, progress=False, noise=c.noise)
-    with trainer.base_model() as base_pipe: base = base_pipe(prompts, seeds=seeds, steps=c.eval_steps, guidance=g, progress=False, noise=c.noise)
+    tuned = trainer.eval_samples()                        # the evaluation prompts with fixed seeds, shared by both models
+    with trainer.base_model() as base_pipe: base = trainer.eval_samples(base_pipe)
+    prompts = tuned.prompts
     res = compare(RewardContext(tuned, pipe), RewardContext(base, pipe), trainer.reward)
     res.update(n_prompts=len(prompts), eval_steps=c.eval_steps, rounds=trainer.round)
     save_json(res, trainer.run/'eval.json')
@@ -87,7 +84,10 @@ def plot_curve(rows: list[dict], path: Path, title: str = '') -> Path:
     key = 'set_value' if rows and 'set_value' in rows[0] else 'reward_mean'
     fig = Figure(figsize=(8, 2.6)); ax = fig.subplots(1, 2)
     r = [x['round'] for x in rows]
-    ax[0].plot(r, [x.get(key, float('nan')) for x in rows], '.-'); ax[0].set_title(f'{title}: {key}', fontsize=9); ax[0].set_xlabel('round')
+    ax[0].plot(r, [x.get(key, float('nan')) for x in rows], '.-', label="the round's training prompts")
+    ev = [(x['round'], x['eval_reward']) for x in rows if 'eval_reward' in x]
+    if ev: ax[0].plot(*zip(*ev), 'o--', color='C2', label='eval prompts (eval_every)'); ax[0].legend(fontsize=7)
+    ax[0].set_title(f'{title}: {key}', fontsize=9); ax[0].set_xlabel('round')
     ax[1].plot(r, [x['loss'] for x in rows], '.-', color='C1'); ax[1].set_title('loss', fontsize=9); ax[1].set_xlabel('round')
     fig.tight_layout(); fig.savefig(path, dpi=90)
     return Path(path)

@@ -18,11 +18,22 @@ from .losses import dpo_loss, kto_loss
 from .metrics import vendi_score
 
 # %% auto #0
-__all__ = ['PRESETS', 'SET_REWARD_PRESET', 'KTO_PRESET', 'LORA_TARGETS', 'DragonConfig', 'preset_config', 'train_prompts',
-           'eval_prompts', 'round_plan', 'add_lora', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss',
-           'dist_info', 'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
+__all__ = ['PRESETS', 'SET_REWARD_PRESET', 'KTO_PRESET', 'LORA_TARGETS', 'read_prompts', 'DragonConfig', 'preset_config',
+           'train_prompts', 'eval_prompts', 'round_plan', 'run_eval_prompts', 'eval_seeds', 'add_lora', 'adapters_off',
+           'trainable_state', 'build_demos', 'demo_loss', 'dist_info', 'init_distributed', 'gather_samples',
+           'reward_encoders', 'needs_audio', 'DragonTrainer']
 
 # %% ../nbs/60_train.ipynb #abe12baa
+def read_prompts(path: str | Path, what: str = 'prompt_file') -> list[str]:
+    "Prompts from a UTF-8 text file, one per line; blank lines and lines starting with '#' are skipped."
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{what}: '{p}' not found. Pass a text file with one prompt per line, or '' for toymusic captions.")
+    prompts = [l.strip() for l in p.read_text(encoding='utf-8').splitlines()]
+    prompts = [l for l in prompts if l and not l.startswith('#')]
+    if not prompts: raise ValueError(f"{what}: '{p}' holds no prompt (only blank or '#' lines). Write one prompt per line.")
+    return prompts
+
 @dataclass
 class DragonConfig:
     "Every knob of a DRAGON run (defaults: a smoke run of about a minute on CPU)."
@@ -45,7 +56,9 @@ class DragonConfig:
     micro_batch: int = 16           # demonstrations (pairs for DPO) per optimizer step
     lora_rank: int = 0              # 0: full fine-tuning of the DiT; > 0: LoRA (peft) on attention projections
     eval_prompts: int = 16          # held-out prompts for the win rate (seeds shared by base and fine-tuned)
-    eval_every: int = 0             # rounds between quick reward checks on the eval prompts (0: only at the end)
+    eval_every: int = 0             # every this many rounds, score the eval prompts and log `eval_reward` (0: only at the end)
+    prompt_file: str = ''           # training prompts, one per line ('' : new toymusic captions each round); rounds cycle through it
+    eval_prompt_file: str = ''      # evaluation prompts, one per line ('' : toymusic captions of held-out pairs); the first eval_prompts
     seed: int = 0
     model: str = ''                 # '' : the embedded default; else a model folder (saved pipeline or StableAudioPipeline)
     run_dir: str = ''               # '' : data/runs/<utc-time>-<reward>
@@ -67,6 +80,11 @@ class DragonConfig:
             raise ValueError(f"k={self.k}: paired demonstrations (DPO, paired KTO labels, set rewards) need k >= 2 samples per prompt.")
         if self.lora_rank < 0: raise ValueError(f"lora_rank must be >= 0, got {self.lora_rank}.")
         if self.eval_prompts < 2: raise ValueError(f"eval_prompts must be >= 2, got {self.eval_prompts}.")
+        if isinstance(self.eval_every, bool) or not isinstance(self.eval_every, int) or self.eval_every < 0:
+            raise ValueError(f"eval_every must be an integer >= 0 (0: evaluate only at the end), got {self.eval_every!r}.")
+        if self.prompt_file: read_prompts(self.prompt_file, 'prompt_file')
+        if self.eval_prompt_file and len(read_prompts(self.eval_prompt_file, 'eval_prompt_file')) < 2:
+            raise ValueError(f"eval_prompt_file: '{self.eval_prompt_file}' holds 1 prompt; a win rate needs at least 2.")
         if self.model and not Path(self.model).exists():
             raise FileNotFoundError(f"model folder '{self.model}' not found. Leave model='' for the embedded default, or pass a local folder.")
         return self
@@ -103,8 +121,21 @@ def eval_prompts(n: int, seed: int = 0) -> list[str]:
 
 def round_plan(cfg, r: int) -> tuple[list[str], list[int]]:
     "Prompts and per-sample seeds of round `r` (0-based): a pure function of the config, so any round can be replayed."
-    prompts = train_prompts(cfg.prompts_per_round, cfg.seed, r)
+    n = cfg.prompts_per_round
+    if cfg.prompt_file:
+        ps = read_prompts(cfg.prompt_file, 'prompt_file')
+        prompts = [ps[(r * n + i) % len(ps)] for i in range(n)]
+    else: prompts = train_prompts(n, cfg.seed, r)
     return prompts, [(cfg.seed * 1_000_003 + r * 10_007 + i) % 2**31 for i in range(len(prompts) * cfg.k)]
+
+def run_eval_prompts(cfg) -> list[str]:
+    "A run's evaluation prompts: the first `eval_prompts` lines of `eval_prompt_file`, else held-out toymusic captions."
+    if cfg.eval_prompt_file: return read_prompts(cfg.eval_prompt_file, 'eval_prompt_file')[:cfg.eval_prompts]
+    return eval_prompts(cfg.eval_prompts, cfg.seed)
+
+def eval_seeds(n: int) -> list[int]:
+    "Seeds of the evaluation samples, shared by the base and the fine-tuned model."
+    return [10_000 + i for i in range(n)]
 
 # %% ../nbs/60_train.ipynb #62f445db
 LORA_TARGETS = ['to_q', 'to_k', 'to_v', 'to_out.0']
@@ -325,17 +356,30 @@ class DragonTrainer:
         while self.round < self.cfg.rounds:
             row = self.run_round(self.round)
             self.round += 1
+            if self.rank == 0 and self.cfg.eval_every and self.round % self.cfg.eval_every == 0: row['eval_reward'] = self.quick_eval()
             if self.rank == 0:
                 with open(self.metrics_path, 'a') as f: f.write(json.dumps(row) + '\n')
                 self.save_checkpoint()
             if self.world > 1: torch.distributed.barrier()
-            bar.update(); bar.set_postfix({k: f'{row[k]:.3g}' for k in ('reward_mean', 'set_value', 'loss', 'implicit_acc') if k in row})
+            bar.update(); bar.set_postfix({k: f'{row[k]:.3g}' for k in ('reward_mean', 'set_value', 'eval_reward', 'loss', 'implicit_acc') if k in row})
         bar.close()
         if evaluate_at_end and self.rank == 0 and not (self.run/'eval.json').exists():
             from dragon_nb.evaluate import evaluate_run
             evaluate_run(self)
         if self.world > 1: torch.distributed.barrier()
         return self.run
+
+    @torch.no_grad()
+    def eval_samples(self, pipe: DragonPipeline | None = None) -> Samples:
+        "Samples of `pipe` (default: the model being tuned) for the evaluation prompts and their fixed seeds."
+        c = self.cfg; prompts = run_eval_prompts(c)
+        return (pipe or self.pipe)(prompts, seeds=eval_seeds(len(prompts)), steps=c.eval_steps,
+                                   guidance=None if c.guidance < 0 else c.guidance, progress=False, noise=c.noise)
+
+    def quick_eval(self) -> float:
+        "The target reward of the current model on the evaluation prompts (mean, or the set value)."
+        v = RewardContext(self.eval_samples(), self.pipe).score(self.reward)
+        return float(v) if self.reward.kind == 'set' else float(v.mean())
 
     def metrics(self) -> list[dict]:
         return [json.loads(l) for l in self.metrics_path.read_text().splitlines() if l.strip()] if self.metrics_path.exists() else []

@@ -187,9 +187,9 @@ def run_pairs(run_dir: Path | str) -> list[dict]:
     if not sd.is_dir(): raise FileNotFoundError(f"No samples/ folder in run '{run}': evaluate the run first (DragonTrainer.fit() does).")
     prompts = []
     if (run/'config.json').exists():
-        from dragon_nb.train import eval_prompts
+        from dragon_nb.train import DragonConfig, run_eval_prompts
         c = json.loads((run/'config.json').read_text()).get('config', {})
-        prompts = eval_prompts(c.get('eval_prompts', 16), c.get('seed', 0))
+        prompts = run_eval_prompts(DragonConfig(**{k: v for k, v in c.items() if k in DragonConfig.__dataclass_fields__}))
     out = []
     for b in sorted(sd.glob('*_base.wav')):
         t = b.with_name(b.name.replace('_base.wav', '_tuned.wav'))

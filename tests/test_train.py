@@ -83,9 +83,25 @@ def test_a_step_on_a_clear_preference_moves_the_implicit_reward(default_pipe, tm
 
 @pytest.mark.parametrize('kw,msg', [(dict(reward='nope'), 'Unknown reward'), (dict(loss='ppo'), "'dpo' or 'kto'"),
                                     (dict(beta=-1), 'beta must be > 0'), (dict(k=1), 'k >= 2'), (dict(demo_steps=0), 'demo_steps'),
-                                    (dict(model='/missing/model'), 'not found')])
+                                    (dict(model='/missing/model'), 'not found'), (dict(eval_every=-2), 'eval_every must be'),
+                                    (dict(prompt_file='/missing/prompts.txt'), "prompt_file: '/missing/prompts.txt' not found")])
 def test_bad_config(kw, msg):
     with pytest.raises((ValueError, FileNotFoundError), match=msg): DragonConfig(**kw).validate()
+
+def test_own_prompt_files_and_eval_every(default_pipe, tmp_path):
+    "Training and evaluation prompts from the user's files; eval_every logs the eval prompts' reward; the run's pairs carry them."
+    from dragon_nb.viz import run_pairs
+    (tmp_path/'train.txt').write_text('# training\nslow organ chords, dark\nfast marimba melody with drums\nsoft pad, high notes\n')
+    (tmp_path/'eval.txt').write_text('a bright bell melody\na low plucked string line\na third prompt, not used\n')
+    cfg = DragonConfig(reward='aesthetics', rounds=2, prompts_per_round=2, k=2, demo_steps=2, eval_prompts=2, eval_steps=2, eval_every=1,
+                       prompt_file=str(tmp_path/'train.txt'), eval_prompt_file=str(tmp_path/'eval.txt'), run_dir=str(tmp_path/'run'))
+    tr = DragonTrainer(cfg, pipe=__import__('dragon_nb').load_pipeline(), progress=False)
+    tr.fit()
+    rows = tr.metrics()
+    assert [('eval_reward' in r) for r in rows] == [True, True]
+    ev = json.loads((tmp_path/'run'/'eval.json').read_text())
+    assert rows[-1]['eval_reward'] == pytest.approx(ev['reward_after'], rel=1e-6)   # the same prompts, seeds and model
+    assert [p['prompt'] for p in run_pairs(tmp_path/'run')] == ['a bright bell melody', 'a low plucked string line']
 
 def test_lora_trains_only_adapters_and_reference_is_the_base(tmp_path):
     from dragon_nb.testing import tiny_dragon_pipeline
