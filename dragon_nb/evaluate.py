@@ -62,13 +62,13 @@ def compare(tuned: RewardContext, base: RewardContext, target, matrix=None, draw
 
 # %% ../nbs/61_evaluate.ipynb #8ee79141
 def evaluate_run(trainer, n_audio: int = 4) -> dict:
-    "Base vs fine-tuned on the held-out prompts of `trainer.cfg`; writes eval.json, samples/ and plots/."
+    "Base vs fine-tuned on the evaluation prompts of `trainer.cfg`; writes eval.json (with the prompts), samples/ and plots/."
     c, pipe = trainer.cfg, trainer.pipe
     tuned = trainer.eval_samples()                        # the evaluation prompts with fixed seeds, shared by both models
     with trainer.base_model() as base_pipe: base = trainer.eval_samples(base_pipe)
     prompts = tuned.prompts
     res = compare(RewardContext(tuned, pipe), RewardContext(base, pipe), trainer.reward)
-    res.update(n_prompts=len(prompts), eval_steps=c.eval_steps, rounds=trainer.round)
+    res.update(n_prompts=len(prompts), eval_steps=c.eval_steps, rounds=trainer.round, prompts=list(prompts))
     save_json(res, trainer.run/'eval.json')
     (trainer.run/'samples').mkdir(exist_ok=True); (trainer.run/'plots').mkdir(exist_ok=True)
     for i in range(min(n_audio, len(prompts))):

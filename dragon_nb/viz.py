@@ -185,11 +185,12 @@ def run_pairs(run_dir: Path | str) -> list[dict]:
     "The before/after pairs of a run folder: `[{'index', 'prompt', 'base', 'tuned'}]` (paths to wav files)."
     run = Path(run_dir); sd = run/'samples'
     if not sd.is_dir(): raise FileNotFoundError(f"No samples/ folder in run '{run}': evaluate the run first (DragonTrainer.fit() does).")
-    prompts = []
-    if (run/'config.json').exists():
+    prompts = json.loads((run/'eval.json').read_text()).get('prompts', []) if (run/'eval.json').exists() else []
+    if not prompts and (run/'config.json').exists():                 # runs evaluated before eval.json kept its prompts
         from dragon_nb.train import DragonConfig, run_eval_prompts
         c = json.loads((run/'config.json').read_text()).get('config', {})
-        prompts = run_eval_prompts(DragonConfig(**{k: v for k, v in c.items() if k in DragonConfig.__dataclass_fields__}))
+        try: prompts = run_eval_prompts(DragonConfig(**{k: v for k, v in c.items() if k in DragonConfig.__dataclass_fields__}))
+        except (FileNotFoundError, ValueError): prompts = []          # the run's prompt file is gone: label pairs by number
     out = []
     for b in sorted(sd.glob('*_base.wav')):
         t = b.with_name(b.name.replace('_base.wav', '_tuned.wav'))

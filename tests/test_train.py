@@ -101,6 +101,8 @@ def test_own_prompt_files_and_eval_every(default_pipe, tmp_path):
     assert [('eval_reward' in r) for r in rows] == [True, True]
     ev = json.loads((tmp_path/'run'/'eval.json').read_text())
     assert rows[-1]['eval_reward'] == pytest.approx(ev['reward_after'], rel=1e-6)   # the same prompts, seeds and model
+    assert ev['prompts'] == ['a bright bell melody', 'a low plucked string line']
+    (tmp_path/'eval.txt').unlink()                      # the pairs keep their prompts: eval.json records them
     assert [p['prompt'] for p in run_pairs(tmp_path/'run')] == ['a bright bell melody', 'a low plucked string line']
 
 def test_lora_trains_only_adapters_and_reference_is_the_base(tmp_path):
