@@ -186,11 +186,10 @@ def run_pairs(run_dir: Path | str) -> list[dict]:
     run = Path(run_dir); sd = run/'samples'
     if not sd.is_dir(): raise FileNotFoundError(f"No samples/ folder in run '{run}': evaluate the run first (DragonTrainer.fit() does).")
     prompts = json.loads((run/'eval.json').read_text()).get('prompts', []) if (run/'eval.json').exists() else []
-    if not prompts and (run/'config.json').exists():                 # runs evaluated before eval.json kept its prompts
-        from dragon_nb.train import DragonConfig, run_eval_prompts
+    if not prompts and (run/'config.json').exists():      # runs evaluated before eval.json kept its prompts (no prompt files then)
+        from dragon_nb.train import eval_prompts
         c = json.loads((run/'config.json').read_text()).get('config', {})
-        try: prompts = run_eval_prompts(DragonConfig(**{k: v for k, v in c.items() if k in DragonConfig.__dataclass_fields__}))
-        except (FileNotFoundError, ValueError): prompts = []          # the run's prompt file is gone: label pairs by number
+        prompts = eval_prompts(c.get('eval_prompts', 16), c.get('seed', 0))
     out = []
     for b in sorted(sd.glob('*_base.wav')):
         t = b.with_name(b.name.replace('_base.wav', '_tuned.wav'))

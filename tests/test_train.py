@@ -88,7 +88,7 @@ def test_a_step_on_a_clear_preference_moves_the_implicit_reward(default_pipe, tm
 def test_bad_config(kw, msg):
     with pytest.raises((ValueError, FileNotFoundError), match=msg): DragonConfig(**kw).validate()
 
-def test_own_prompt_files_and_eval_every(default_pipe, tmp_path):
+def test_own_prompt_files_and_eval_every(tmp_path):
     "Training and evaluation prompts from the user's files; eval_every logs the eval prompts' reward; the run's pairs carry them."
     from dragon_nb.viz import run_pairs
     (tmp_path/'train.txt').write_text('# training\nslow organ chords, dark\nfast marimba melody with drums\nsoft pad, high notes\n')
