@@ -26,9 +26,10 @@ def test_papermill_uses_injected_reward(root, tmp_path):
     for f in ('metrics.jsonl', 'checkpoint.pt', 'plots/reward_curve.png', 'plots/umap.png', 'samples/00_base.wav', 'samples/00_tuned.wav'):
         assert (tmp_path/'run'/f).exists(), f
 
-def test_bad_parameters_fail_in_the_first_cells(root, tmp_path):
-    r = _papermill(root, tmp_path/'out.ipynb', dict(beta=0, run_dir=tmp_path/'run'))
-    assert r.returncode != 0 and 'beta must be > 0' in (r.stderr + (tmp_path/'out.ipynb').read_text())
+@pytest.mark.parametrize('bad, msg', [(dict(beta=0), 'beta must be > 0'), (dict(map_method='tsne'), "map_method must be 'umap' or 'pca'")])
+def test_bad_parameters_fail_in_the_first_cells(root, tmp_path, bad, msg):
+    r = _papermill(root, tmp_path/'out.ipynb', dict(**bad, run_dir=tmp_path/'run'))
+    assert r.returncode != 0 and msg in (r.stderr + (tmp_path/'out.ipynb').read_text())
     assert not (tmp_path/'run'/'metrics.jsonl').exists()
 
 def _train_cmd(run_dir, **kw):
