@@ -18,10 +18,10 @@ from .losses import dpo_loss, kto_loss
 from .metrics import vendi_score
 
 # %% auto #0
-__all__ = ['PRESETS', 'SET_REWARD_PRESET', 'KTO_PRESET', 'LORA_TARGETS', 'read_prompts', 'DragonConfig', 'preset_config',
-           'train_prompts', 'eval_prompts', 'round_plan', 'run_eval_prompts', 'eval_seeds', 'add_lora', 'adapters_off',
-           'trainable_state', 'build_demos', 'demo_loss', 'dist_info', 'init_distributed', 'gather_samples',
-           'reward_encoders', 'needs_audio', 'DragonTrainer']
+__all__ = ['PRESETS', 'SET_REWARD_PRESET', 'KTO_PRESET', 'LORA_TARGETS', 'TRAINABLE_SETS', 'read_prompts', 'DragonConfig',
+           'preset_config', 'train_prompts', 'eval_prompts', 'round_plan', 'run_eval_prompts', 'eval_seeds', 'add_lora',
+           'select_trainable', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss', 'dist_info',
+           'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
 
 # %% ../nbs/60_train.ipynb #abe12baa
 def read_prompts(path: str | Path, what: str = 'prompt_file') -> list[str]:
@@ -55,6 +55,7 @@ class DragonConfig:
     updates_per_round: int = 1      # passes over each round's demonstrations
     micro_batch: int = 16           # demonstrations (pairs for DPO) per optimizer step
     lora_rank: int = 0              # 0: full fine-tuning of the DiT; > 0: LoRA (peft) on attention projections
+    trainable: str = ''             # full fine-tuning only: '' every DiT weight; 'prompt-path' (cross-attention + conditioning projections) or comma-separated name parts
     eval_prompts: int = 16          # held-out prompts for the win rate (seeds shared by base and fine-tuned)
     eval_every: int = 0             # every this many rounds, score the eval prompts and log `eval_reward` (0: only at the end)
     prompt_file: str = ''           # training prompts, one per line ('' : new toymusic captions each round); rounds cycle through it
@@ -79,6 +80,9 @@ class DragonConfig:
         if self.k < 2 and (self.loss == 'dpo' or r.kind == 'set' or self.kto_labels == 'paired'):
             raise ValueError(f"k={self.k}: paired demonstrations (DPO, paired KTO labels, set rewards) need k >= 2 samples per prompt.")
         if self.lora_rank < 0: raise ValueError(f"lora_rank must be >= 0, got {self.lora_rank}.")
+        if self.trainable and self.lora_rank:
+            raise ValueError(f"trainable={self.trainable!r} selects weights for full fine-tuning, but lora_rank={self.lora_rank} trains "
+                             "LoRA adapters instead: set one of them.")
         if self.eval_prompts < 2: raise ValueError(f"eval_prompts must be >= 2, got {self.eval_prompts}.")
         if isinstance(self.eval_every, bool) or not isinstance(self.eval_every, int) or self.eval_every < 0:
             raise ValueError(f"eval_every must be an integer >= 0 (0: evaluate only at the end), got {self.eval_every!r}.")
@@ -146,6 +150,19 @@ def add_lora(transformer, rank: int):
     transformer.requires_grad_(False)
     inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=rank, target_modules=LORA_TARGETS, init_lora_weights=True), transformer)
     return transformer
+
+TRAINABLE_SETS = {'prompt-path': ('attn2.', 'cross_attention_proj', 'global_proj')}   # where the prompt enters the DiT
+
+def select_trainable(transformer, spec: str = '') -> int:
+    "Freeze every DiT weight whose name holds none of `spec`'s parts (a `TRAINABLE_SETS` name or comma-separated name parts; '' : train all). Returns the trainable count."
+    names = [n for n, _ in transformer.named_parameters()]
+    parts = TRAINABLE_SETS.get(spec) or tuple(s.strip() for s in spec.split(',') if s.strip()) or ('',)
+    for s in parts:
+        if not any(s in n for n in names):
+            raise ValueError(f"trainable: {s!r} is in no DiT weight name. Use {sorted(TRAINABLE_SETS)}, '' (all weights) or parts "
+                             f"of names such as {names[len(names) // 2]!r}.")
+    for n, p in transformer.named_parameters(): p.requires_grad_(any(s in n for s in parts))
+    return sum(p.numel() for p in transformer.parameters() if p.requires_grad)
 
 @contextlib.contextmanager
 def adapters_off(model):
@@ -261,7 +278,7 @@ class DragonTrainer:
         self.pipe = pipe or load_pipeline(cfg.model or None, device=cfg.device or None)
         tr = self.pipe.transformer
         if cfg.lora_rank: add_lora(tr, cfg.lora_rank); self.ref = None
-        else: self.ref = copy.deepcopy(tr).eval().requires_grad_(False)
+        else: select_trainable(tr, cfg.trainable); self.ref = copy.deepcopy(tr).eval().requires_grad_(False)
         self.params = [p for p in tr.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(self.params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.round, self.step = 0, 0

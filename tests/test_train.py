@@ -126,3 +126,17 @@ def test_lora_trains_only_adapters_and_reference_is_the_base(tmp_path):
         with tr.base_model() as bp: base_err = denoise_error(bp.transformer, s.latents, cond, t, noise)
     assert torch.equal(ref, base_err) and not torch.equal(ref, pol)                  # reference = base; the policy moved
     assert any(v.abs().sum() > 0 for k, v in sd.items() if 'lora_B' in k)             # LoRA B starts at 0: it was trained
+
+def test_trainable_prompt_path_changes_only_those_weights(tmp_path):
+    from dragon_nb.testing import tiny_dragon_pipeline
+    pipe = tiny_dragon_pipeline(seed=2)
+    base = {k: v.clone() for k, v in pipe.transformer.state_dict().items()}
+    tr = DragonTrainer(DragonConfig(reward='psfad-vae-upbeat', trainable='prompt-path', rounds=2, prompts_per_round=3,
+                                    demo_steps=2, lr=1e-3, run_dir=str(tmp_path/'pp')), pipe, progress=False)
+    tr.fit(evaluate_at_end=False)
+    sd = tr.pipe.transformer.state_dict()
+    path = lambda k: 'attn2.' in k or k.startswith(('cross_attention_proj', 'global_proj'))
+    changed = {k for k, v in base.items() if not torch.equal(sd[k], v)}
+    assert changed and all(path(k) for k in changed)                                   # nothing outside the prompt path moved
+    assert any('attn2.' in k for k in changed) and any(k.startswith('cross_attention_proj') for k in changed)
+    assert set(torch.load(tr.ckpt_path, weights_only=False)['trainable']) == {k for k in base if path(k)}
