@@ -149,7 +149,7 @@ def _fd_chunk(x, n, mu_r, tr_r, a, mixed: bool) -> torch.Tensor:
     if valid is not None: xc.mul_(valid)                 # padding rows add only zero eigenvalues (perf.md §2c)
     tr_s = torch.linalg.vector_norm(xc, dim=(1, 2)).square() / (n - 1)
     xr = xc.reshape(-1, d)
-    y = _tri_mm(xr.float(), a).view(b, t, d) if mixed else _tri_mm(xr, a).view(b, t, d)
+    y = _tri_mm(xr.float() if mixed else xr, a).view(b, t, d)
     if mixed and (t > 64 or t >= d): y = y.double()   # fp32 t×t Grams only for song-sized t (error 2e-9 at t = 32, 2e-7 at 256)
     if t < d:
         gram = (y @ y.mT).double()                                                   # (b, t, t)

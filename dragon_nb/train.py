@@ -55,7 +55,7 @@ class DragonConfig:
     updates_per_round: int = 1      # passes over each round's demonstrations
     micro_batch: int = 16           # demonstrations (pairs for DPO) per optimizer step
     lora_rank: int = 0              # 0: full fine-tuning of the DiT; > 0: LoRA (peft) on attention projections
-    trainable: str = ''             # full fine-tuning only: '' every DiT weight; 'prompt-path' (cross-attention + conditioning projections) or comma-separated name parts
+    trainable: str = ''             # full fine-tuning only: '' every trainable DiT weight; 'prompt-path' (cross-attention + conditioning projections) or comma-separated name parts
     eval_prompts: int = 16          # held-out prompts for the win rate (seeds shared by base and fine-tuned)
     eval_every: int = 0             # every this many rounds, score the eval prompts and log `eval_reward` (0: only at the end)
     prompt_file: str = ''           # training prompts, one per line ('' : new toymusic captions each round); rounds cycle through it
