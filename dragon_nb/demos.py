@@ -31,16 +31,19 @@ class Demos:
         return torch.cat([self.pos, self.neg]), torch.cat([torch.ones(len(self.pos), dtype=torch.bool), torch.zeros(len(self.neg), dtype=torch.bool)])
 
 # %% ../nbs/50_demos.ipynb #0f63bb3d
-def paired_demos(scores: torch.Tensor, group: torch.Tensor) -> Demos:
-    "Best vs worst sample of every prompt group (ties skipped)."
+def paired_demos(scores: torch.Tensor, group: torch.Tensor, pairs: int = 1) -> Demos:
+    "Per prompt group, the i-th best vs the i-th worst sample for i < `pairs` (1: best vs worst); tied pairs skipped."
+    if pairs < 1: raise ValueError(f"pairs must be >= 1, got {pairs}.")
     pos, neg = [], []
     for g in torch.unique(group).tolist():
         idx = (group == g).nonzero().flatten()
-        if len(idx) < 2: continue
         s = scores[idx]
-        if s.max() == s.min(): continue
-        pos.append(int(idx[s.argmax()])); neg.append(int(idx[s.argmin()]))
-    return Demos(pos, neg, True, dict(rule='per-prompt best vs worst', pairs=len(pos)))
+        hi = torch.sort(s, descending=True, stable=True).indices      # first of equal scores first, as argmax
+        lo = torch.sort(s, stable=True).indices                       # as argmin
+        for i in range(min(pairs, len(idx) // 2)):
+            if s[hi[i]] > s[lo[i]]: pos.append(int(idx[hi[i]])); neg.append(int(idx[lo[i]]))
+    rule = 'per-prompt best vs worst' if pairs == 1 else f'per-prompt rank i vs rank k-1-i, i < {pairs}'
+    return Demos(pos, neg, True, dict(rule=rule, pairs=len(pos)))
 
 def median_demos(scores: torch.Tensor) -> Demos:
     "Unpaired: above the batch median is desirable, below is undesirable (the median itself is left out)."

@@ -43,6 +43,7 @@ class DragonConfig:
     rounds: int = 2                 # sample -> score -> update cycles
     prompts_per_round: int = 4      # distinct prompts per round (global, over all processes)
     k: int = 2                      # samples per prompt (>= 2 for DPO and for set rewards)
+    pairs_per_prompt: int = 1       # per-sample rewards: DPO pairs per prompt, i-th best vs i-th worst (1: best vs worst; <= k // 2)
     demo_steps: int = 8             # sampler steps for demonstrations
     eval_steps: int = 20            # sampler steps for evaluation (the paper: inference fixed, demos cheaper)
     guidance: float = -1.0          # classifier-free guidance; < 0: the model's default
@@ -79,6 +80,12 @@ class DragonConfig:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{f} must be an integer >= 1, got {v!r}.")
         if self.k < 2 and (self.loss == 'dpo' or r.kind == 'set' or self.kto_labels == 'paired'):
             raise ValueError(f"k={self.k}: paired demonstrations (DPO, paired KTO labels, set rewards) need k >= 2 samples per prompt.")
+        if isinstance(self.pairs_per_prompt, bool) or not isinstance(self.pairs_per_prompt, int) or not 1 <= self.pairs_per_prompt <= max(1, self.k // 2):
+            raise ValueError(f"pairs_per_prompt must be an integer from 1 to k // 2 = {max(1, self.k // 2)} (k={self.k}), got {self.pairs_per_prompt!r}: "
+                             "raise k or lower pairs_per_prompt.")
+        if self.pairs_per_prompt > 1 and (r.kind == 'set' or (self.loss == 'kto' and self.kto_labels == 'median')):
+            raise ValueError(f"pairs_per_prompt={self.pairs_per_prompt} applies to per-prompt pairs of a per-sample reward; "
+                             f"{'set rewards use Algorithm 1' if r.kind == 'set' else 'median KTO labels are unpaired'}: leave it at 1.")
         if self.lora_rank < 0: raise ValueError(f"lora_rank must be >= 0, got {self.lora_rank}.")
         if self.trainable and self.lora_rank:
             raise ValueError(f"trainable={self.trainable!r} selects weights for full fine-tuning, but lora_rank={self.lora_rank} trains "
@@ -187,7 +194,7 @@ def build_demos(reward, ctx: RewardContext, cfg: DragonConfig, seed: int = 0) ->
         d = set_demos(reward, ctx, s.group, seed=seed)
         return d, dict(set_value=float(ctx.score(reward)), set_value_pos=d.info['set_value_pos'])
     scores = ctx.score(reward)
-    d = paired_demos(scores, s.group) if (cfg.loss == 'dpo' or cfg.kto_labels == 'paired') else median_demos(scores)
+    d = paired_demos(scores, s.group, cfg.pairs_per_prompt) if (cfg.loss == 'dpo' or cfg.kto_labels == 'paired') else median_demos(scores)
     q = torch.quantile(scores.double(), torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64)).tolist()
     return d, dict(reward_mean=float(scores.mean()), reward_q10=q[0], reward_q50=q[1], reward_q90=q[2])
 
