@@ -42,7 +42,7 @@ def bootstrap_win_rate(score_tuned, score_base, n: int, draws: int = 200, frac: 
 
 # %% ../nbs/61_evaluate.ipynb #ba577de4
 def compare(tuned: RewardContext, base: RewardContext, target, matrix=None, draws: int = 200) -> dict:
-    "Target-reward win rate plus before/after of every reward in `matrix` (default: all registered)."
+    "Target-reward win rate (per-sample rewards: with each prompt's score before/after) plus before/after of every reward in `matrix` (default: all registered)."
     target = get_reward(target)
     out = dict(reward=target.name, kind=target.kind)
     if target.kind == 'set':
@@ -51,6 +51,7 @@ def compare(tuned: RewardContext, base: RewardContext, target, matrix=None, draw
     else:
         st, sb = tuned.score(target), base.score(target)
         out.update(win_rate(st, sb)); out.update(reward_before=float(sb.mean()), reward_after=float(st.mean()))
+        out['per_prompt'] = dict(before=sb.tolist(), after=st.tolist())   # in the order of the prompts: which ones won or lost
     mat = {}
     for name in (matrix or list(REWARDS)):
         r = get_reward(name)

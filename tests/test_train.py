@@ -102,6 +102,9 @@ def test_own_prompt_files_and_eval_every(tmp_path):
     assert [('eval_reward' in r) for r in rows] == [True, True]
     ev = json.loads((tmp_path/'run'/'eval.json').read_text())
     assert rows[-1]['eval_reward'] == pytest.approx(ev['reward_after'], rel=1e-6)   # the same prompts, seeds and model
+    b, a = ev['per_prompt']['before'], ev['per_prompt']['after']      # each prompt's score: they give the win rate and the means
+    assert len(a) == 2 and ev['win_rate'] == sum((x > y) + 0.5 * (x == y) for x, y in zip(a, b)) / 2
+    assert sum(a) / 2 == pytest.approx(ev['reward_after'], rel=1e-6) and sum(b) / 2 == pytest.approx(ev['reward_before'], rel=1e-6)
     assert ev['prompts'] == ['a bright bell melody', 'a low plucked string line']
     (tmp_path/'eval.txt').unlink()                      # the pairs keep their prompts: eval.json records them
     assert [p['prompt'] for p in run_pairs(tmp_path/'run')] == ['a bright bell melody', 'a low plucked string line']
