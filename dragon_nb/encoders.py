@@ -131,8 +131,10 @@ class CodecEncoder(Encoder):
         return Embeddings.from_frames(latents.float().transpose(1, 2).contiguous())
     @torch.no_grad()
     def embed_audio(self, audio, sr) -> Embeddings:
+        "Encode audio with the codec on the codec's device (a pipeline moved to CUDA takes its codec along); frames come back on the audio's device."
         x = self.prepare(audio, sr, self.codec.audio_channels)
-        return self.embed_latents(torch.cat([self.codec.encode(x[i:i+16]) for i in range(0, len(x), 16)]))
+        dev = next(iter([*self.codec.parameters(), *self.codec.buffers()]), x).device
+        return self.embed_latents(torch.cat([self.codec.encode(x[i:i+16].to(dev)).to(x.device) for i in range(0, len(x), 16)]))
     def embed_samples(self, samples) -> Embeddings: return self.embed_latents(samples.latents)
     def fingerprint(self) -> str:
         if not hasattr(self, '_fp'): self._fp = state_fingerprint(self.codec, repr(self))   # weights are frozen: hash once

