@@ -7,7 +7,7 @@ B. Sampler only: our sampler driving StableAudioPipeline's own components vs Sta
    (same components, seeds and settings; also checks the outputs agree).
 Reports the median of --reps repeats and the ratio ours/theirs in clips per second.
 
-    python bench/speed.py [--reps 3] [--out bench/results/speed.json]
+    python bench/speed.py [--reps 3] [--device cuda] [--out bench/results/speed.json]
 """
 import argparse, json, time, statistics, tempfile
 from pathlib import Path
@@ -18,10 +18,13 @@ from diffusers.pipelines.stable_audio.modeling_stable_audio import StableAudioPr
 from dragon_nb.model import load_pipeline, DragonPipeline, StableAudioConditioner, OobleckCodec
 from dragon_nb.testing import tiny_t5_tokenizer
 
+def sync():
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+
 def timed(fn, reps):
     ts = []
     for _ in range(reps):
-        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
+        sync(); t = time.perf_counter(); fn(); sync(); ts.append(time.perf_counter() - t)
     return statistics.median(ts), ts
 
 def sao_like(ours: DragonPipeline):
@@ -43,14 +46,16 @@ def sao_like(ours: DragonPipeline):
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--reps', type=int, default=3); ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--steps', type=int, default=20); ap.add_argument('--out', default='bench/results/speed.json')
+    ap.add_argument('--device', default='cpu', help="'cpu' or 'cuda': both pipelines run there")
     a = ap.parse_args(); B, S = a.batch, a.steps
     prompts = [f'a {m} melody on {i} with drums' for m in ('happy', 'sad') for i in ('bell', 'organ', 'marimba', 'soft pad')] * (B // 8 + 1)
     prompts = prompts[:B]
     torch.set_num_threads(torch.get_num_threads())
     ours = load_pipeline()
-    sao = sao_like(ours)
+    sao = sao_like(ours).to(a.device); ours = ours.to(a.device)
     dur = ours.max_duration
-    res = dict(batch=B, steps=S, threads=torch.get_num_threads(), torch=torch.__version__)
+    res = dict(batch=B, steps=S, threads=torch.get_num_threads(), torch=torch.__version__, device=a.device,
+               gpu=torch.cuda.get_device_name() if a.device.startswith('cuda') else None)
     ours(prompts[:2], steps=2, progress=False); sao(prompts[:2], num_inference_steps=2, audio_end_in_s=dur)   # warm-up
     t_ours, _ = timed(lambda: ours(prompts, steps=S, seed=0, progress=False), a.reps)
     t_fast, _ = timed(lambda: ours(prompts, steps=S, seed=0, progress=False, noise='gaussian'), a.reps)
@@ -63,13 +68,13 @@ def main():
           f"StableAudioPipeline {B / t_sao:.2f} clips/s, ratio {t_sao / t_ours:.2f}x ({t_sao / t_fast:.2f}x)")
     # B: identical components through our sampler and through diffusers' pipeline
     with tempfile.TemporaryDirectory() as d:
-        sao.save_pretrained(d); mine = load_pipeline(d)
+        sao.save_pretrained(d); mine = load_pipeline(d, device=a.device)
     t_mine, _ = timed(lambda: mine(prompts, seeds=list(range(B)), steps=S, guidance=7.0, duration=dur, progress=False), a.reps)
     t_ref, _ = timed(lambda: sao(prompts, num_inference_steps=S, guidance_scale=7.0, audio_end_in_s=dur, generator=gens()), a.reps)
     x1 = mine(prompts[:4], seeds=[0, 1, 2, 3], steps=S, guidance=7.0, duration=dur, progress=False).audio
     x2 = sao(prompts[:4], num_inference_steps=S, guidance_scale=7.0, audio_end_in_s=dur, generator=[torch.Generator().manual_seed(i) for i in range(4)]).audios
     res['B_same_components'] = dict(ours_clips_per_s=round(B / t_mine, 2), diffusers_clips_per_s=round(B / t_ref, 2),
-                                    ratio=round(t_ref / t_mine, 2), max_abs_diff=float((x1 - x2).abs().max()))
+                                    ratio=round(t_ref / t_mine, 2), max_abs_diff=float((x1.cpu() - x2.cpu()).abs().max()))
     print(f"B same components: ours {B / t_mine:.2f} clips/s, StableAudioPipeline {B / t_ref:.2f} clips/s, ratio {t_ref / t_mine:.2f}x, "
           f"max |diff| {res['B_same_components']['max_abs_diff']:.2e}")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(json.dumps(res, indent=2)); print('wrote', a.out)
