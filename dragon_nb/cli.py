@@ -100,7 +100,7 @@ def render_readme(nb_path: Path | str) -> str:
 
 # %% ../nbs/90_cli.ipynb #c2f5777e
 def main(argv=None):
-    "Entry point: `python -m dragon_nb.cli {demo,train,sweep,docs,readme} ...`."
+    "Entry point: `python -m dragon_nb.cli {demo,train,sweep,docs,readme,refstats} ...`."
     ap = argparse.ArgumentParser(prog='python -m dragon_nb.cli', description='dragon_nb command line')
     sub = ap.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='generate clips with the embedded default, then a short DRAGON fine-tune, into a run folder')
@@ -125,6 +125,7 @@ def main(argv=None):
     o.add_argument('--out', default=None, help='output folder (default: _docs_offline/)')
     r = sub.add_parser('readme', help='regenerate README.md from nbs/index.ipynb')
     r.add_argument('--check', action='store_true', help='fail if README.md is out of date instead of writing it')
+    sub.add_parser('refstats', help="write the registered rewards' reference statistics to data/refstats/ (commit them after changing a set or encoder)")
     a = ap.parse_args(argv)
     if a.cmd == 'demo':
         run = demo(a.out, a.prompt, a.steps, a.seed, a.model, a.reward, a.rounds, a.preset)
@@ -153,6 +154,10 @@ def main(argv=None):
         if a.check:
             if (root/'README.md').read_text() != md: sys.exit('README.md is out of date: run `python -m dragon_nb.cli readme`.')
         else: (root/'README.md').write_text(md)
+    elif a.cmd == 'refstats':
+        from dragon_nb.rewards import ship_refstats
+        from dragon_nb.exemplars import shipped_refstats_dir
+        print(f"{len(ship_refstats())} statistics files in {shipped_refstats_dir()}")
 
 # %% ../nbs/90_cli.ipynb #ad1a190a
 #| eval: false

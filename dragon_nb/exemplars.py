@@ -20,7 +20,8 @@ STATS_VERSION = 1        # bump when the way statistics are computed changes: ol
 
 # %% auto #0
 __all__ = ['log', 'STATS_VERSION', 'exemplar_dir', 'ExemplarSet', 'toymusic_items', 'embed_set', 'RefStats', 'content_key',
-           'compute_refstats', 'list_exemplar_sets', 'get_exemplar_set', 'refstats']
+           'compute_refstats', 'list_exemplar_sets', 'get_exemplar_set', 'refstats_name', 'shipped_refstats_dir',
+           'refstats']
 
 # %% ../nbs/25_exemplars.ipynb #769323c9
 def exemplar_dir() -> Path: return data_dir()/'exemplars'
@@ -171,18 +172,27 @@ def get_exemplar_set(name: str | ExemplarSet) -> ExemplarSet:
     if not p.exists(): raise unknown('exemplar set', name, list_exemplar_sets())
     return ExemplarSet.load(p)
 
+def refstats_name(es: ExemplarSet, enc: Encoder) -> str:
+    "File name of a set's statistics under an encoder; its content key changes with any change to either."
+    return f'{es.name}-{enc.name}-{content_key(es, enc)}.safetensors'
+
+def shipped_refstats_dir() -> Path:
+    "Committed statistics of the shipped sets under the shipped encoders (`rewards.ship_refstats` writes them)."
+    return data_dir()/'refstats'
+
 def refstats(set_name: str | ExemplarSet, encoder: str | Encoder, cache_dir: Path | str | None = None) -> RefStats:
-    "Reference statistics of a set under an encoder, from the content-addressed cache or computed (then cached)."
+    "Reference statistics of a set under an encoder: from the content-addressed cache, else the committed copy (default cache only), else computed (then cached)."
     es = get_exemplar_set(set_name)
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
     if es.kind == 'text' and 'text' not in enc.modalities:
         raise ValueError(f"Exemplar set '{es.name}' holds text captions, but encoder '{enc.name}' embeds audio only. "
                          "Use a CLAP-type encoder (e.g. 'clap') for text sets.")
-    key = content_key(es, enc)
-    path = Path(cache_dir or data_dir()/'cache'/'refstats')/f'{es.name}-{enc.name}-{key}.safetensors'
-    if path.exists():
-        try: return RefStats.load(path)
-        except ValueError as e: log.warning('%s Recomputing.', e)
+    name = refstats_name(es, enc)
+    path = Path(cache_dir or data_dir()/'cache'/'refstats')/name
+    for p in [path] + ([] if cache_dir else [shipped_refstats_dir()/name]):   # the key is in the name: a match is never stale
+        if p.exists():
+            try: return RefStats.load(p)
+            except ValueError as e: log.warning('%s Recomputing.', e)
     rs = compute_refstats(es, enc)
     rs.save(path)
     return rs

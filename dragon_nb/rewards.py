@@ -15,7 +15,8 @@ from .aesthetics import load_aesthetics
 
 # %% auto #0
 __all__ = ['KINDS', 'REWARDS', 'ALIASES', 'Reward', 'RewardContext', 'clap_score', 'aesthetics_score', 'per_song_fad',
-           'dataset_fad', 'vendi', 'register', 'get_reward', 'composite', 'RewardTable', 'list_rewards']
+           'dataset_fad', 'vendi', 'register', 'get_reward', 'composite', 'RewardTable', 'list_rewards',
+           'reward_references', 'shipped_refstats_missing', 'ship_refstats']
 
 # %% ../nbs/40_rewards.ipynb #083dfaf5
 KINDS = ('instance', 'to_dist', 'set')
@@ -180,3 +181,27 @@ def list_rewards() -> RewardTable:
     return RewardTable(dict(name=r.name + (f" ({', '.join(inv[r.name])})" if r.name in inv and inv[r.name] != [r.name] else ''),
                             kind=r.kind, encoder=r.encoder or '+'.join(p for p, _ in r.parts), reference=r.ref or '-',
                             direction=r.direction, description=r.description) for r in REWARDS.values())
+
+# %% ../nbs/40_rewards.ipynb #f3506a79
+def reward_references() -> list[tuple[str, str]]:
+    "The (exemplar set, encoder) pairs that the registered rewards score against."
+    return sorted({(r.ref, r.encoder) for r in REWARDS.values() if r.ref})
+
+def _shipped_names() -> dict[str, tuple[str, str]]:
+    from .exemplars import refstats_name
+    return {refstats_name(get_exemplar_set(s), get_encoder(e)): (s, e) for s, e in reward_references()}
+
+def shipped_refstats_missing() -> list[str]:
+    "File names of `reward_references()` statistics that `data/refstats/` lacks for the current sets and encoders."
+    from .exemplars import shipped_refstats_dir
+    return [n for n in _shipped_names() if not (shipped_refstats_dir()/n).exists()]
+
+def ship_refstats() -> list[str]:
+    "Write the statistics of `reward_references()` into `data/refstats/` (to commit) and remove files there that no reference uses; returns the file names."
+    from .exemplars import shipped_refstats_dir
+    out, names = shipped_refstats_dir(), _shipped_names()
+    out.mkdir(parents=True, exist_ok=True)
+    for n in shipped_refstats_missing(): refstats(*names[n]).save(out/n)      # the cache's copy when it has one
+    for f in out.glob('*.safetensors'):
+        if f.name not in names: f.unlink()
+    return sorted(names)

@@ -57,9 +57,9 @@ def lab(artifacts):
     data, nbdir, home = tmp/'data', tmp/'nb', tmp/'jupyter'
     (data/'cache').mkdir(parents=True); nbdir.mkdir(); home.mkdir()
     (data/'models').symlink_to(ROOT/'data'/'models')                          # read-only use of the shipped weights
+    (data/'refstats').symlink_to(ROOT/'data'/'refstats')                      # and of the shipped reference statistics
     shutil.copytree(ROOT/'data'/'exemplars', data/'exemplars')
-    # reference statistics are content-addressed and gitignored (data/cache/): share them, so the evaluation's reward
-    # matrix does not recompute every shipped set's statistics on each run
+    # statistics of other sets (the notebook's own) are content-addressed and gitignored (data/cache/): share them too
     (ROOT/'data'/'cache'/'refstats').mkdir(parents=True, exist_ok=True)
     (data/'cache'/'refstats').symlink_to(ROOT/'data'/'cache'/'refstats')
     _notebook_copy(nbdir/'explore.ipynb')

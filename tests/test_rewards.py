@@ -96,3 +96,35 @@ def test_corrupt_statistics_file(tmp_path):
     f = next(tmp_path.glob('text-ambient-clap-*.safetensors')); f.write_bytes(b'garbage')
     rs2 = refstats('text-ambient', 'clap', cache_dir=tmp_path)
     torch.testing.assert_close(rs.mean, rs2.mean)
+
+def _data_view(tmp_path, monkeypatch, refstats_dir=None):
+    "A data folder with the real sets and models but an empty cache (and `refstats_dir` as its shipped statistics)."
+    from dragon_nb.core import data_dir
+    real = data_dir()
+    for d in ('exemplars', 'models'): (tmp_path/d).symlink_to(real/d)
+    (tmp_path/'refstats').symlink_to(refstats_dir or real/'refstats')
+    monkeypatch.setenv('DRAGON_DATA', str(tmp_path))
+    return real
+
+def test_shipped_refstats_are_complete_and_used(tmp_path, monkeypatch):
+    from dragon_nb.rewards import shipped_refstats_missing
+    from dragon_nb.exemplars import get_exemplar_set
+    assert shipped_refstats_missing() == [], ("data/refstats/ lacks the statistics of the current sets/encoders: run "
+        "`python -m dragon_nb.cli refstats` and commit data/refstats/")
+    _data_view(tmp_path, monkeypatch)
+    rs = refstats('text-ambient', 'clap')
+    assert not (tmp_path/'cache').exists()                     # read from the shipped copy: nothing computed or cached
+    fresh = compute_refstats(get_exemplar_set('text-ambient'), get_encoder('clap'))
+    torch.testing.assert_close(rs.mean, fresh.mean); torch.testing.assert_close(rs.cov, fresh.cov)
+    assert rs.provenance['key'] == fresh.provenance['key']
+
+def test_ship_refstats_removes_stale_files(tmp_path, monkeypatch):
+    import shutil
+    from dragon_nb.rewards import ship_refstats, reward_references
+    from dragon_nb.core import data_dir
+    shipped = tmp_path/'shipped'; shutil.copytree(data_dir()/'refstats', shipped)
+    (shipped/'upbeat-clap-0000000000000000.safetensors').write_bytes(b'stale')
+    (tmp_path/'d').mkdir(); _data_view(tmp_path/'d', monkeypatch, shipped)
+    names = ship_refstats()
+    assert len(names) == len(reward_references()) and sorted(p.name for p in shipped.iterdir()) == names
+    assert not (tmp_path/'d'/'cache').exists()                  # all present: nothing recomputed
