@@ -201,7 +201,8 @@ def ship_refstats() -> list[str]:
     from .exemplars import shipped_refstats_dir
     out, names = shipped_refstats_dir(), _shipped_names()
     out.mkdir(parents=True, exist_ok=True)
-    for n in shipped_refstats_missing(): refstats(*names[n]).save(out/n)      # the cache's copy when it has one
+    for n, (s, e) in names.items():
+        if not (out/n).exists(): refstats(s, e).save(out/n)                    # the cache's copy when it has one
     for f in out.glob('*.safetensors'):
         if f.name not in names: f.unlink()
     return sorted(names)

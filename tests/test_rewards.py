@@ -104,7 +104,6 @@ def _data_view(tmp_path, monkeypatch, refstats_dir=None):
     for d in ('exemplars', 'models'): (tmp_path/d).symlink_to(real/d)
     (tmp_path/'refstats').symlink_to(refstats_dir or real/'refstats')
     monkeypatch.setenv('DRAGON_DATA', str(tmp_path))
-    return real
 
 def test_shipped_refstats_are_complete_and_used(tmp_path, monkeypatch):
     from dragon_nb.rewards import shipped_refstats_missing
