@@ -13,7 +13,7 @@ import argparse, json
 from pathlib import Path
 import torch
 from dragon_nb.pretrain import PretrainConfig, pretrain, build_latent_dataset
-from dragon_nb.model import MelCodec, minilm, load_pipeline
+from dragon_nb.model import load_pipeline
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -22,15 +22,14 @@ def main():
     ap.add_argument('--noise-seed', type=int, default=12345)
     a = ap.parse_args(); out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     cfg = PretrainConfig(steps=a.steps, lr=a.lr, warmup=a.warmup, threads=a.threads)
-    codec, cond = MelCodec(), minilm()
-    data = build_latent_dataset(PretrainConfig(), codec, cond)          # the shipped model's data (and codec statistics)
-    if not (out/'ckpt.pt').exists():                                     # step 0: shipped EMA weights, fresh optimizer
-        tr = load_pipeline().transformer
-        opt = torch.optim.AdamW(tr.parameters(), lr=a.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
-        sd = tr.state_dict()
+    base = load_pipeline()                                               # its codec and MiniLM serve the run too (one load)
+    data = build_latent_dataset(PretrainConfig(), base.codec, base.conditioner)   # the shipped model's data (same codec statistics)
+    if not (out/'ckpt.pt').exists():      # step 0 in `pretrain`'s checkpoint format: shipped EMA weights, fresh optimizer
+        opt = torch.optim.AdamW(base.transformer.parameters(), lr=a.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+        sd = base.transformer.state_dict()
         torch.save(dict(model=sd, ema=sd, opt=opt.state_dict(), gen=torch.Generator().manual_seed(a.noise_seed).get_state(),
                         step=0, seconds=0.0), out/'ckpt.pt')
-    pipe = pretrain(cfg, out, data=data, codec=codec, conditioner=cond)
+    pipe = pretrain(cfg, out, data=data, codec=base.codec, conditioner=base.conditioner)
     pipe.info.update(continued_from='embedded default (9000 steps)', noise_seed=a.noise_seed)
     pipe.save_pretrained(out/'model')
     print(json.dumps(dict(model=str(out/'model'), steps=a.steps, seconds=pipe.info['seconds'], final_loss_ema=pipe.info['final_loss_ema'])))
