@@ -6,12 +6,16 @@ round's pairs need not come from the prompt's own k samples. For each prompt p o
 samples against p's text gives
 - `own`   (DRAGON as shipped): best vs worst of p's own k samples;
 - `pool`  : best vs worst of all the round's samples, both conditioned on p;
-- `mixed` : best of all the round's samples vs worst of p's own samples, conditioned on p.
+- `mixed` : best of all the round's samples vs worst of p's own samples, conditioned on p;
+- `contrast`: best vs worst of p's own k samples, ranked by the CLAP score for p minus the sample's mean CLAP score
+  over the round's prompts (a hubness correction: a change that raises a clip's score for every prompt alike, such as
+  adding drums, no longer ranks it higher).
 Each mode is one `cpu`-preset run with the settings of the best CPU clap run (`--trainable prompt-path --k 8
---prompts-per-round 16 --updates-per-round 16 --lr 3e-5`, seed 0) and the usual held-out evaluation (64 prompts,
-seeds shared with the base). The `own` mode is the baseline in the same script. Results merge into --out.
+--prompts-per-round 16 --updates-per-round 16 --lr 3e-5`, seed 0 unless --seed) and the usual held-out evaluation (64 prompts,
+seeds shared with the base). The `own` mode is the baseline in the same script. Results merge into --out, keyed by
+mode (and `_s<seed>` for seeds other than 0).
 
-    python bench/clap_pool_demos.py --modes own,pool,mixed [--runs data/runs/pool-demos] [--out bench/results/clap_pool_demos.json]
+    python bench/clap_pool_demos.py --modes own,pool,mixed,contrast [--seed 0] [--runs data/runs/pool-demos] [--out bench/results/clap_pool_demos.json]
 """
 import argparse, json, time
 from pathlib import Path
@@ -26,39 +30,43 @@ def pool_demos(ctx, mode: str) -> Demos:
     groups = torch.unique(s.group).tolist()
     gp = [s.prompts[int((s.group == g).nonzero()[0])] for g in groups]
     S = a @ ctx.text('clap', gp).pooled.T                         # (samples, prompts): the CLAP score of every sample for every prompt
+    if mode == 'contrast': S = S - S.mean(1, keepdim=True)
     lat, prompts, pos, neg = [], [], [], []
     for j, g in enumerate(groups):
         own = (s.group == g).nonzero().flatten()
-        w = int(S[:, j].argmax())
+        w = int(own[S[own, j].argmax()]) if mode == 'contrast' else int(S[:, j].argmax())
         l = int(S[:, j].argmin()) if mode == 'pool' else int(own[S[own, j].argmin()])
         if S[w, j] <= S[l, j]: continue
         pos.append(len(lat)); lat.append(s.latents[w]); prompts.append(gp[j])
         neg.append(len(lat)); lat.append(s.latents[l]); prompts.append(gp[j])
     s.latents, s.prompts, s.group = torch.stack(lat), prompts, torch.arange(len(prompts)) // 2
-    return Demos(pos, neg, True, dict(rule=f'{mode}: best vs worst over the round'))
+    rule = 'own samples, CLAP score minus its mean over the round prompts' if mode == 'contrast' else 'best vs worst over the round'
+    return Demos(pos, neg, True, dict(rule=f'{mode}: {rule}'))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--modes', default='own,pool,mixed'); ap.add_argument('--runs', default='data/runs/pool-demos')
+    ap.add_argument('--modes', default='own,pool,mixed,contrast'); ap.add_argument('--runs', default='data/runs/pool-demos')
+    ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', default='bench/results/clap_pool_demos.json')
     a = ap.parse_args()
     orig = T.build_demos
     for mode in a.modes.split(','):
-        if mode not in ('own', 'pool', 'mixed'): raise SystemExit(f"unknown mode {mode!r}: use own, pool or mixed.")
+        if mode not in ('own', 'pool', 'mixed', 'contrast'): raise SystemExit(f"unknown mode {mode!r}: use own, pool, mixed or contrast.")
         def build(reward, ctx, cfg, seed=0, mode=mode):
             d, st = orig(reward, ctx, cfg, seed)            # the round's reward statistics, and the shipped pairs
             return (d if mode == 'own' else pool_demos(ctx, mode)), st
         T.build_demos = build
-        run = Path(a.runs)/mode; t0 = time.time()
+        key = mode if a.seed == 0 else f'{mode}_s{a.seed}'
+        run = Path(a.runs)/key; t0 = time.time()
         cfg = T.preset_config('cpu', 'clap-score', trainable='prompt-path', k=8, prompts_per_round=16, updates_per_round=16,
-                              lr=3e-5, run_dir=str(run))
+                              lr=3e-5, seed=a.seed, run_dir=str(run))
         T.DragonTrainer(cfg).fit()
         ev = json.loads((run/'eval.json').read_text())
         row = dict(win_rate=ev['win_rate'], wilson95=ev['wilson95'], reward_before=ev['reward_before'],
                    reward_after=ev['reward_after'], n_prompts=ev['n'], seconds=round(time.time() - t0, 1), run=str(run))
-        print(mode, row, flush=True)
+        print(key, row, flush=True)
         out = Path(a.out); res = json.loads(out.read_text()) if out.exists() else {}
-        res[mode] = row; res['settings'] = {k: v for k, v in vars(cfg).items() if k not in ('run_dir',)}
+        res[key] = row; res['settings'] = {k: v for k, v in vars(cfg).items() if k not in ('run_dir', 'seed')}
         out.write_text(json.dumps(res, indent=1))
 
 if __name__ == '__main__': main()
