@@ -24,7 +24,7 @@ import dragon_nb.train as T
 from dragon_nb.demos import Demos
 
 def pool_demos(ctx, mode: str) -> Demos:
-    "Pairs for each prompt group, chosen among all the round's samples; re-indexes `ctx.samples` so each pair is conditioned on its prompt."
+    "Pairs for each prompt group, scored against every prompt of the round (`mode` as in the module docstring); re-indexes `ctx.samples` so each pair is conditioned on its prompt."
     s = ctx.samples
     a = torch.nn.functional.normalize(ctx.embed('clap').pooled, dim=-1)
     groups = torch.unique(s.group).tolist()
