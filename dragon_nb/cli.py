@@ -104,7 +104,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog='python -m dragon_nb.cli', description='dragon_nb command line')
     sub = ap.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='generate clips with the embedded default, then a short DRAGON fine-tune, into a run folder')
-    d.add_argument('--out', default=None, help='run folder (default: data/runs/<time>-demo)')
+    d.add_argument('--out', default=None, help='run folder (default: data/runs/<time>-demo, under $DRAGON_RUNS if set)')
     d.add_argument('--steps', type=int, default=20); d.add_argument('--seed', type=int, default=0)
     d.add_argument('--model', default=None, help='model folder (default: the embedded default)')
     d.add_argument('--prompt', action='append', default=None, help='a prompt (repeatable); default: six demo prompts')

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['data_dir', 'git_commit', 'new_run_dir', 'atomic_write', 'save_json', 'seed_everything', 'get_device', 'generators',
-           'Samples']
+__all__ = ['data_dir', 'git_commit', 'runs_dir', 'new_run_dir', 'atomic_write', 'save_json', 'seed_everything', 'get_device',
+           'generators', 'Samples']
 
 # %% ../nbs/00_core.ipynb #ddf383e7
 def data_dir() -> Path:
@@ -34,9 +34,14 @@ def git_commit(short: bool = True) -> str:
     except Exception: return 'unknown'
 
 # %% ../nbs/00_core.ipynb #ac893452
+def runs_dir() -> Path:
+    "Where new run folders go: `$DRAGON_RUNS` if set (e.g. a scratch disk), else `data_dir()/'runs'`."
+    env = os.environ.get('DRAGON_RUNS')
+    return Path(env) if env else data_dir()/'runs'
+
 def new_run_dir(name: str, root: Path | str | None = None) -> Path:
-    "Create and return a fresh run folder `<root>/<utc-time>-<name>` (root defaults to `data_dir()/'runs'`)."
-    root = Path(root) if root else data_dir()/'runs'
+    "Create and return a fresh run folder `<root>/<utc-time>-<name>` (root defaults to `runs_dir()`)."
+    root = Path(root) if root else runs_dir()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d-%H%M%S')
     d = root/f'{stamp}-{name}'
     i = 1

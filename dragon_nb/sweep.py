@@ -8,7 +8,7 @@ import json, os, subprocess, sys, time, itertools
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from tqdm.auto import tqdm
-from .core import data_dir, save_json, _package_dir
+from .core import runs_dir, save_json, _package_dir
 
 # %% auto #0
 __all__ = ['CROSS', 'TYPE_OF', 'expand', 'run_one', 'run_sweep', 'collect', 'markdown_table', 'radar_plot', 'vendi_by_type_plot',
@@ -59,7 +59,7 @@ def run_sweep(spec: dict | str | Path, out: str | Path | None = None, parallel: 
     if not isinstance(spec, dict): spec = json.loads(Path(spec).read_text())
     runs = expand(spec)
     # absolute: papermill runs the template with its own folder as working directory
-    out = Path(out or data_dir()/'runs'/f"sweep-{spec.get('name', 'unnamed')}").resolve(); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out or runs_dir()/f"sweep-{spec.get('name', 'unnamed')}").resolve(); out.mkdir(parents=True, exist_ok=True)
     before = json.loads((out/'sweep.json').read_text()).get('runs', {}) if (out/'sweep.json').exists() else {}
     # the template of the code that runs (not of $DRAGON_DATA's checkout): nbs/ beside the package
     template = Path(template or _package_dir().parent/'nbs'/'train.ipynb')

@@ -63,7 +63,7 @@ class DragonConfig:
     eval_prompt_file: str = ''      # evaluation prompts, one per line ('' : toymusic captions of held-out pairs); the first eval_prompts
     seed: int = 0
     model: str = ''                 # '' : the embedded default; else a model folder (saved pipeline or StableAudioPipeline)
-    run_dir: str = ''               # '' : data/runs/<utc-time>-<reward>
+    run_dir: str = ''               # '' : data/runs/<utc-time>-<reward> (under $DRAGON_RUNS if set)
     device: str = ''                # '' : CUDA if available, else CPU
 
     def validate(self) -> 'DragonConfig':

@@ -69,8 +69,9 @@ def lab(artifacts):
     st = home/'settings'/'@jupyterlab'/'notebook-extension'; st.mkdir(parents=True)
     (st/'tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))    # every cell in the DOM
     token, port = uuid.uuid4().hex, _free_port()
-    env = dict(os.environ, DRAGON_DATA=str(data), HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', TOKENIZERS_PARALLELISM='false',
-               OPENBLAS_NUM_THREADS='1', JUPYTER_CONFIG_DIR=str(home/'config'), JUPYTERLAB_SETTINGS_DIR=str(home/'settings'),
+    env = dict(os.environ, DRAGON_DATA=str(data), DRAGON_RUNS=str(data/'runs'), HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1',
+               TOKENIZERS_PARALLELISM='false', OPENBLAS_NUM_THREADS='1', JUPYTER_CONFIG_DIR=str(home/'config'),
+               JUPYTERLAB_SETTINGS_DIR=str(home/'settings'),
                JUPYTERLAB_WORKSPACES_DIR=str(home/'workspaces'), JUPYTER_RUNTIME_DIR=str(home/'runtime'), IPYTHONDIR=str(home/'ipython'),
                MPLBACKEND='Agg')
     log = open(artifacts/'jupyterlab.log', 'w')
