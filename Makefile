@@ -52,7 +52,7 @@ check-sync:
 	  echo "Out of sync: nbdev_export/nbdev_clean changed the files above. Commit the exported, cleaned versions."; exit 1; fi; \
 	echo "notebooks clean and library in sync"
 
-# the notebooks' smoke runs go to a temporary runs folder ($$DRAGON_RUNS), not data/runs/
+# the notebooks' smoke runs go to a temporary runs folder (DRAGON_RUNS), removed afterwards, not to data/runs/
 nbtest:
 	@runs=$$(mktemp -d); DRAGON_RUNS=$$runs $(VENV)/bin/nbdev_test --n_workers 2 --timing; rc=$$?; rm -rf $$runs; exit $$rc
 
