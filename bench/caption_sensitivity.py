@@ -20,7 +20,8 @@ is followed in 90% of caption pairs (pitch; 100% by spectral centroid) against 6
 import argparse, json, time
 from pathlib import Path
 import numpy as np, torch
-from dragon_nb.toymusic import ATTRIBUTES, sample_attrs, caption
+from dragon_nb.toymusic import ATTRIBUTES, caption
+from dragon_nb.train import caption_draws
 from dragon_nb.encoders import get_encoder
 from dragon_nb.model import minilm
 import dragon_nb.rewards  # registers the shipped encoders
@@ -45,8 +46,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--n', type=int, default=64); ap.add_argument('--out', default='bench/results/caption_sensitivity.json')
     a = ap.parse_args(); t0 = time.time()
-    rng = np.random.default_rng([0, 777]); attrs = []
-    for _ in range(a.n): attrs.append(sample_attrs(rng, 'heldout')); caption(attrs[-1], rng)   # the draws of eval_prompts
+    attrs = caption_draws(a.n, 0)[0]                                     # the draws of eval_prompts(n, 0)
     base = captions(attrs); clap, lm = get_encoder('clap'), minilm()
     def cond(texts):
         h, pooled = lm.embed(texts); return h, (h.abs().sum(-1) > 0), pooled

@@ -29,19 +29,14 @@ import argparse, json, sys, time
 from pathlib import Path
 import numpy as np, torch
 from scipy.stats import spearmanr, mannwhitneyu
-from dragon_nb.toymusic import sample_attrs, caption, render, SAMPLE_RATE
+from dragon_nb.toymusic import caption, render, SAMPLE_RATE
 from dragon_nb.encoders import get_encoder
 from dragon_nb.model import load_pipeline
-from dragon_nb.train import DragonConfig, round_plan, train_prompts
+from dragon_nb.train import DragonConfig, round_plan, caption_draws
 from dragon_nb.evaluate import wilson
-import dragon_nb.rewards  # registers the shipped encoders
+from dragon_nb.rewards import RewardContext, get_reward
 sys.path.insert(0, str(Path(__file__).parent))
 from prompt_adherence import percussive_share
-
-def clap_scores(clap, audio: torch.Tensor, texts: list[str]) -> torch.Tensor:
-    "CLAP score of each clip (n, 1, t) at SAMPLE_RATE against the caption of the same row."
-    a = torch.nn.functional.normalize(clap.embed_audio(audio, SAMPLE_RATE).pooled, dim=-1)
-    return (a * clap.embed_text(texts).pooled).sum(-1)
 
 def share(wins: list[bool]) -> dict:
     k, n = int(sum(wins)), len(wins)
@@ -49,11 +44,9 @@ def share(wins: list[bool]) -> dict:
 
 def real_clips(clap, n: int) -> dict:
     "Part A: does the CLAP score prefer the clip that matches the caption's drums (reverb) words?"
-    rng = np.random.default_rng([0, 777]); out = {}
-    combos = [(d, v) for d in (True, False) for v in (True, False)]
+    out, combos = {}, [(d, v) for d in (True, False) for v in (True, False)]
     S = []                                                                   # (n, caption combo, clip combo)
-    for i in range(n):
-        a = sample_attrs(rng, 'heldout'); caption(a, rng)                    # the draws of train.eval_prompts
+    for i, a in enumerate(caption_draws(n, 0)[0]):                           # the draws of train.eval_prompts(n, 0)
         audio = torch.stack([torch.from_numpy(render(dict(a, drums=d, reverb=v), seed=i)) for d, v in combos])[:, None]
         caps = [caption(dict(a, drums=d, reverb=v), np.random.default_rng(i), template=i % 5) for d, v in combos]
         au = torch.nn.functional.normalize(clap.embed_audio(audio, SAMPLE_RATE).pooled, dim=-1)
@@ -69,17 +62,16 @@ def real_clips(clap, n: int) -> dict:
             out[f'{attr}={val}'] = dict(share(wins), mean_margin=round(float(np.mean(margins)), 4))
     return out
 
-def training_pairs(pipe, clap, rounds: int, k: int = 8, per_round: int = 16, steps: int = 8) -> dict:
+def training_pairs(pipe, rounds: int, k: int = 8, per_round: int = 16, steps: int = 8) -> dict:
     "Part B: is D+ (highest CLAP score of a prompt's k samples) more percussive than D-, by the prompt's drums value?"
     cfg = DragonConfig(reward='clap-score', k=k, prompts_per_round=per_round, demo_steps=steps)
-    rows = []
+    rows, reward = [], get_reward(cfg.reward)
     for r in range(rounds):
         prompts, seeds = round_plan(cfg, r)
-        rng = np.random.default_rng([cfg.seed, r, 1]); attrs = []
-        for _ in range(per_round): attrs.append(sample_attrs(rng, 'train')); caption(attrs[-1], rng)
-        assert prompts == train_prompts(per_round, cfg.seed, r)
+        attrs, caps = caption_draws(per_round, cfg.seed, r)
+        assert caps == prompts
         s = pipe(prompts, k=k, seeds=seeds, steps=steps, progress=True)
-        sc = clap_scores(clap, s.audio, s.prompts).view(per_round, k).numpy()
+        sc = RewardContext(s, pipe).score(reward).view(per_round, k).numpy()         # the scores DRAGON ranks
         perc = np.array([percussive_share(x.numpy()) for x in s.audio]).reshape(per_round, k)
         for g in range(per_round):
             hi, lo = sc[g].argmax(), sc[g].argmin()
@@ -107,7 +99,7 @@ def main():
     for key, v in A.items():
         print(f'real clips, caption {key:13s}: matching clip wins {v["share"]:.0%} {v["wilson95"]}, '
               f'margin {v["mean_margin"]:+.4f}')
-    B = training_pairs(load_pipeline(), clap, a.rounds)
+    B = training_pairs(load_pipeline(), a.rounds)
     for key in ('drums=True', 'drums=False'):
         v = B['by_drums'][key]
         print(f'training pairs, prompt {key:11s}: D+ more percussive than D- in {v["share"]:.0%} {v["wilson95"]} '

@@ -13,18 +13,10 @@ Sampled scores are cached in RUN/per_prompt.npz, so an interrupted call resumes.
 import argparse, json, time
 from pathlib import Path
 import numpy as np
-from dragon_nb.train import DragonConfig, DragonTrainer, run_eval_prompts
+from dragon_nb.train import DragonConfig, DragonTrainer, run_eval_prompts, caption_draws
 from dragon_nb.rewards import RewardContext
 from dragon_nb.evaluate import win_rate
-from dragon_nb.toymusic import sample_attrs, caption
 import torch
-
-def heldout_attrs(n: int, seed: int) -> tuple[list[dict], list[str]]:
-    "The attributes and captions of `train.eval_prompts(n, seed)` (same draws, same order)."
-    rng = np.random.default_rng([seed, 777]); attrs, caps = [], []
-    for _ in range(n):
-        attrs.append(sample_attrs(rng, 'heldout')); caps.append(caption(attrs[-1], rng))
-    return attrs, caps
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -57,7 +49,7 @@ def main():
         print(f"{s} seed blocks: win {w['win_rate']:.3f} (Wilson {w['wilson95'][0]:.3f}-{w['wilson95'][1]:.3f}), mean gain {by_seeds[-1]['mean_gain']:+.4f}")
     gain = (tuned - base).mean(1); by_attr = {}
     if not c.eval_prompt_file:
-        attrs, caps = heldout_attrs(n, c.seed)
+        attrs, caps = caption_draws(n, c.seed)
         assert caps == prompts, 'the held-out captions no longer match train.eval_prompts'
         for k in attrs[0]:
             for v in sorted({str(x[k]) for x in attrs}):

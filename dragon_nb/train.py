@@ -19,9 +19,9 @@ from .metrics import vendi_score
 
 # %% auto #0
 __all__ = ['PRESETS', 'SET_REWARD_PRESET', 'KTO_PRESET', 'LORA_TARGETS', 'TRAINABLE_SETS', 'read_prompts', 'DragonConfig',
-           'preset_config', 'train_prompts', 'eval_prompts', 'round_plan', 'run_eval_prompts', 'eval_seeds', 'add_lora',
-           'select_trainable', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss', 'dist_info',
-           'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
+           'preset_config', 'caption_draws', 'train_prompts', 'eval_prompts', 'round_plan', 'run_eval_prompts',
+           'eval_seeds', 'add_lora', 'select_trainable', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss',
+           'dist_info', 'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
 
 # %% ../nbs/60_train.ipynb #abe12baa
 def read_prompts(path: str | Path, what: str = 'prompt_file') -> list[str]:
@@ -118,17 +118,21 @@ def preset_config(name: str = 'cpu', reward: str = 'aesthetics', **overrides) ->
     return DragonConfig(reward=reward, **{**vals, **overrides})
 
 # %% ../nbs/60_train.ipynb #10572d57
+def caption_draws(n: int, seed: int, rnd: int | None = None) -> tuple[list[dict], list[str]]:
+    "The toymusic attributes and captions of `train_prompts(n, seed, rnd)`, or of `eval_prompts(n, seed)` when `rnd` is None."
+    from dragon_nb.toymusic import sample_attrs, caption
+    split, rng = ('heldout', np.random.default_rng([seed, 777])) if rnd is None else ('train', np.random.default_rng([seed, rnd, 1]))
+    attrs, caps = [], []
+    for _ in range(n): attrs.append(sample_attrs(rng, split)); caps.append(caption(attrs[-1], rng))
+    return attrs, caps
+
 def train_prompts(n: int, seed: int, rnd: int) -> list[str]:
     "`n` training captions for round `rnd` (deterministic)."
-    from dragon_nb.toymusic import sample_attrs, caption
-    rng = np.random.default_rng([seed, rnd, 1])
-    return [caption(sample_attrs(rng, 'train'), rng) for _ in range(n)]
+    return caption_draws(n, seed, rnd)[1]
 
 def eval_prompts(n: int, seed: int = 0) -> list[str]:
     "`n` held-out captions (instrument/mood pairs never trained on)."
-    from dragon_nb.toymusic import sample_attrs, caption
-    rng = np.random.default_rng([seed, 777])
-    return [caption(sample_attrs(rng, 'heldout'), rng) for _ in range(n)]
+    return caption_draws(n, seed)[1]
 
 def round_plan(cfg, r: int) -> tuple[list[str], list[int]]:
     "Prompts and per-sample seeds of round `r` (0-based): a pure function of the config, so any round can be replayed."
