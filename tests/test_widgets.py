@@ -9,10 +9,13 @@ import torch
 
 @pytest.fixture
 def data(tmp_path, monkeypatch):
-    "A private data folder: sets are saved to tmp/exemplars, caches to tmp/cache."
+    "A private data folder: sets are saved to tmp/exemplars, caches to tmp/cache; rewards registered here are dropped after."
+    from dragon_nb.rewards import REWARDS
     d = tmp_path/'data'; (d/'exemplars').mkdir(parents=True)
     monkeypatch.setenv('DRAGON_DATA', str(d))
-    return d
+    before = dict(REWARDS)
+    yield d
+    REWARDS.clear(); REWARDS.update(before)     # a set saved here is gone afterwards: later tests must not score its reward
 
 
 @pytest.fixture
