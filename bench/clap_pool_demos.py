@@ -46,8 +46,9 @@ def pool_demos(ctx, mode: str) -> Demos:
     for j, g in enumerate(groups):
         own = (s.group == g).nonzero().flatten()
         w = int(own[S[own, j].argmax()]) if mode in ('contrast', 'siblings', 'shared') else int(S[:, j].argmax())
-        if mode == 'siblings': own = torch.cat([(s.group == h).nonzero().flatten() for h in groups[4 * (j // 4):4 * (j // 4) + 4]])
-        l = int(S[:, j].argmin()) if mode == 'pool' else int(own[S[own, j].argmin()])
+        sib = groups[4 * (j // 4):4 * (j // 4) + 4]                  # p and its 3 drums/reverb siblings (minimal-pair prompts)
+        cand = torch.cat([(s.group == h).nonzero().flatten() for h in sib]) if mode == 'siblings' else own
+        l = int(S[:, j].argmin()) if mode == 'pool' else int(cand[S[cand, j].argmin()])
         if S[w, j] <= S[l, j]: continue
         pos.append(len(lat)); lat.append(s.latents[w]); prompts.append(gp[j])
         neg.append(len(lat)); lat.append(s.latents[l]); prompts.append(gp[j])
