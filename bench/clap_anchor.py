@@ -16,11 +16,11 @@ Session 17 result: lam 1 -> 53.1% (Wilson 41-65%), CLAP score 0.389 -> 0.386; la
 (seed 0; lam 0, i.e. c0: 62.5%, 0.389 -> 0.412). The anchor removes the whole gain: what DPO learns here in 10 rounds
 is the shared change, nothing the model applies only when the caption asks for it.
 """
-import argparse, json, time
-from pathlib import Path
+import argparse
 import torch
 import dragon_nb.train as T
 from dragon_nb.model import Conditioning
+from clap_pool_demos import run_c0
 
 def rolled(cond: Conditioning) -> Conditioning:
     "The conditioning of a DPO batch [winners; losers] with each pair given the next pair's prompt."
@@ -52,16 +52,6 @@ def main():
         T.denoise_error, T.dpo_loss = orig
         if lam: anchor(lam)
         key = f'lam{lam:g}' + (f'_s{a.seed}' if a.seed else '')
-        run = Path(a.runs)/key; t0 = time.time()
-        cfg = T.preset_config('cpu', 'clap-score', trainable='prompt-path', k=8, prompts_per_round=16, updates_per_round=16,
-                              lr=3e-5, seed=a.seed, run_dir=str(run))
-        T.DragonTrainer(cfg).fit()
-        ev = json.loads((run/'eval.json').read_text())
-        row = dict(lam=lam, win_rate=ev['win_rate'], wilson95=ev['wilson95'], reward_before=ev['reward_before'],
-                   reward_after=ev['reward_after'], n_prompts=ev['n'], seconds=round(time.time() - t0, 1), run=str(run))
-        print(key, row, flush=True)
-        out = Path(a.out); res = json.loads(out.read_text()) if out.exists() else {}
-        res[key] = row; res['settings'] = {k: v for k, v in vars(cfg).items() if k not in ('run_dir', 'seed')}
-        out.write_text(json.dumps(res, indent=1))
+        run_c0(key, a.seed, a.runs, a.out, row=dict(lam=lam))
 
 if __name__ == '__main__': main()

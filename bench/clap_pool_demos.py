@@ -58,6 +58,22 @@ def pool_demos(ctx, mode: str) -> Demos:
                 shared="own samples ranked by their mean CLAP score over the round's prompts").get(mode, 'best vs worst over the round')
     return Demos(pos, neg, True, dict(rule=f'{mode}: {rule}'))
 
+C0 = dict(trainable='prompt-path', k=8, prompts_per_round=16, updates_per_round=16, lr=3e-5)   # the best CPU clap run's settings
+
+def run_c0(key: str, seed: int, runs: str, out: str, row: dict | None = None, **overrides) -> dict:
+    "Train `clap-score` with the c0 settings (plus `overrides`) into `runs/key`, evaluate, merge the row (`row` fields first) into the JSON file `out`."
+    run = Path(runs)/key; t0 = time.time()
+    cfg = T.preset_config('cpu', 'clap-score', **{**C0, **overrides}, seed=seed, run_dir=str(run))
+    T.DragonTrainer(cfg).fit()
+    ev = json.loads((run/'eval.json').read_text())
+    row = dict(**(row or {}), win_rate=ev['win_rate'], wilson95=ev['wilson95'], reward_before=ev['reward_before'],
+               reward_after=ev['reward_after'], n_prompts=ev['n'], seconds=round(time.time() - t0, 1), run=str(run), **overrides)
+    print(key, row, flush=True)
+    res = json.loads(Path(out).read_text()) if Path(out).exists() else {}
+    res[key] = row; res['settings'] = {k: v for k, v in vars(cfg).items() if k not in ('run_dir', 'seed', 'prompt_file')}
+    Path(out).write_text(json.dumps(res, indent=1))
+    return row
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--modes', default='own,pool,mixed,contrast'); ap.add_argument('--runs', default='data/runs/pool-demos')
@@ -73,19 +89,10 @@ def main():
             return (d if mode == 'own' else pool_demos(ctx, mode)), st
         T.build_demos = build
         key = mode if a.seed == 0 else f'{mode}_s{a.seed}'
-        run = Path(a.runs)/key; t0 = time.time(); extra = {}
+        extra = {}
         if mode == 'siblings':
-            run.parent.mkdir(parents=True, exist_ok=True); pf = run.parent/f'{key}_prompts.txt'
+            Path(a.runs).mkdir(parents=True, exist_ok=True); pf = Path(a.runs)/f'{key}_prompts.txt'
             pf.write_text('\n'.join(minimal_pair_prompts(a.seed)) + '\n'); extra['prompt_file'] = str(pf)
-        cfg = T.preset_config('cpu', 'clap-score', trainable='prompt-path', k=8, prompts_per_round=16, updates_per_round=16,
-                              lr=3e-5, seed=a.seed, run_dir=str(run), **extra)
-        T.DragonTrainer(cfg).fit()
-        ev = json.loads((run/'eval.json').read_text())
-        row = dict(win_rate=ev['win_rate'], wilson95=ev['wilson95'], reward_before=ev['reward_before'],
-                   reward_after=ev['reward_after'], n_prompts=ev['n'], seconds=round(time.time() - t0, 1), run=str(run), **extra)
-        print(key, row, flush=True)
-        out = Path(a.out); res = json.loads(out.read_text()) if out.exists() else {}
-        res[key] = row; res['settings'] = {k: v for k, v in vars(cfg).items() if k not in ('run_dir', 'seed', 'prompt_file')}
-        out.write_text(json.dumps(res, indent=1))
+        run_c0(key, a.seed, a.runs, a.out, **extra)
 
 if __name__ == '__main__': main()
