@@ -25,7 +25,7 @@ Session 18 result (seed 0 unless noted; c0, the shipped loss: 62.5%, 0.389 -> 0.
 score 0.389 -> 0.404; seed 1 57.8% (0.369 -> 0.380); w 2 at lr 1e-4 56.3%; w 4 54.7% (0.389 -> 0.391). Guidance sweep of
 the base model: mean CLAP score 0.341 / 0.370 / 0.389 / 0.388 / 0.379 / 0.358 / 0.325 / 0.270 at 1 / 1.5 / 2 / 2.5 / 3 / 4 /
 6 / 9, win rates against 2 from 27% to 59% (2.5). The shipped scale is already the best; the guided loss does not help.
-Winners only: 32.8% (seed 0, 0.389 -> 0.356) and 25.0% (seed 1, 0.369 -> 0.330); the loss falls to 0.02-0.08 with the
+Winners only: 32.8% (seed 0, 0.389 -> 0.356) and 25.0% (seed 1, 0.369 -> 0.330); the loss falls to 0.02-0.10 with the
 implicit accuracy at 0.4-0.5: the model fits its own 8-step demonstrations and its 20-step clips get worse.
 """
 import argparse, json
