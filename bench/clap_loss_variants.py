@@ -34,8 +34,9 @@ the base model: mean CLAP score 0.341 / 0.370 / 0.389 / 0.388 / 0.379 / 0.358 / 
 Winners only: 32.8% (seed 0, 0.389 -> 0.356) and 25.0% (seed 1, 0.369 -> 0.330); the loss falls to 0.02-0.10 with the
 implicit accuracy at 0.4-0.5: the model fits its own 8-step demonstrations and its 20-step clips get worse.
 High-noise timesteps: t_lo 0.6 -> 60.9% (seed 0, 0.389 -> 0.408) and 67.2% (seed 1, 0.369 -> 0.390); t_lo 0.8 -> 59.4%
-(seed 0); t_lo 0.6 with 16 rounds (783 s, two at once) 57.8% and 67.2%. The shipped loss on seed 1 (`clap_pool_demos.py
---modes own --seed 1`): 59.4%, 0.369 -> 0.386. Same drums pattern: prompts asking for drums and reverb win 70-88%.
+(seed 0); t_lo 0.6 with 16 rounds (783 s, two at once) 57.8% and 67.2%; t_lo 0.6 on seeds 2 and 3: 56.3% and 59.4%. The
+shipped loss (`clap_pool_demos.py --modes own --seed S`) on seeds 0-3: 62.5%, 59.4%, 53.1%, 76.6% (mean 62.9%; t_lo 0.6:
+60.9%). Seeds 0 and 1 keep the drums pattern: prompts asking for drums and reverb win 70-88%.
 """
 import argparse, json
 import torch

@@ -8,12 +8,15 @@ exactly the run's own evaluation: seeds 10000+i; block j adds 7919*j), then repo
   on/off, instrument, ...): a change shared by every clip shows up as attribute values that win and others that lose.
 Sampled scores are cached in RUN/per_prompt.npz, so an interrupted call resumes.
 
-    python bench/clap_per_prompt.py RUN_DIR [--seeds 6] [--out bench/results/clap_per_prompt.json]
+    python bench/clap_per_prompt.py RUN_DIR [--seeds 6] [--eval-seed S] [--out bench/results/clap_per_prompt.json]
+
+`--eval-seed S` uses the held-out prompts that a run with `--seed S` is evaluated on (cached in RUN/per_prompt_evalS.npz):
+is a run's win rate a property of its model or of its draw of 64 held-out prompts?
 """
 import argparse, json, time
 from pathlib import Path
 import numpy as np
-from dragon_nb.train import DragonConfig, DragonTrainer, run_eval_prompts, caption_draws
+from dragon_nb.train import DragonConfig, DragonTrainer, run_eval_prompts, eval_prompts, caption_draws
 from dragon_nb.rewards import RewardContext
 from dragon_nb.evaluate import win_rate
 import torch
@@ -21,14 +24,16 @@ import torch
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('run'); ap.add_argument('--seeds', type=int, default=6)
+    ap.add_argument('--eval-seed', type=int, default=None, help="held-out prompts of this seed instead of the run's own")
     ap.add_argument('--out', default='bench/results/clap_per_prompt.json')
     a = ap.parse_args(); t0 = time.time(); run = Path(a.run)
     cfg = DragonConfig(**json.loads((run/'config.json').read_text())['config'])
     tr = DragonTrainer(cfg, progress=False)
     if not tr.resume(): raise SystemExit(f'{run}: no checkpoint to load. Pass the folder of a finished `cli train` run.')
-    c = tr.cfg; prompts = run_eval_prompts(c); n = len(prompts)
+    c = tr.cfg; es = c.seed if a.eval_seed is None else a.eval_seed
+    prompts = run_eval_prompts(c) if a.eval_seed is None else eval_prompts(c.eval_prompts, es); n = len(prompts)
     if tr.reward.kind == 'set': raise SystemExit(f'{run}: reward {tr.reward.name} is a set reward; this bench is for per-sample rewards.')
-    cache = run/'per_prompt.npz'
+    cache = run/('per_prompt.npz' if a.eval_seed is None else f'per_prompt_eval{es}.npz')
     sc = dict(np.load(cache)) if cache.exists() else {}
     if sc.get('base', np.zeros((n, 0))).shape[0] != n: sc = {}
     base, tuned = [sc.get(k, np.zeros((n, 0))) for k in ('base', 'tuned')]
@@ -48,8 +53,8 @@ def main():
                              mean_gain=round(float((tuned[:, :s] - base[:, :s]).mean()), 5)))
         print(f"{s} seed blocks: win {w['win_rate']:.3f} (Wilson {w['wilson95'][0]:.3f}-{w['wilson95'][1]:.3f}), mean gain {by_seeds[-1]['mean_gain']:+.4f}")
     gain = (tuned - base).mean(1); by_attr = {}
-    if not c.eval_prompt_file:
-        attrs, caps = caption_draws(n, c.seed)
+    if not c.eval_prompt_file or a.eval_seed is not None:
+        attrs, caps = caption_draws(n, es)
         assert caps == prompts, 'the held-out captions no longer match train.eval_prompts'
         for k in attrs[0]:
             for v in sorted({str(x[k]) for x in attrs}):
@@ -63,7 +68,7 @@ def main():
                 m = np.array([x['drums'] == d and x['reverb'] == r for x in attrs])
                 combo[f'drums={d},reverb={r}'] = dict(n=int(m.sum()), mean_gain=round(float(gain[m].mean()), 5), win_rate=round(float((gain[m] > 0).mean()), 3))
         print('drums x reverb', combo); by_attr['drums_x_reverb'] = combo
-    res = dict(run=str(run), reward=tr.reward.name, config={k: v for k, v in cfg.__dict__.items() if k != 'run_dir'}, n_prompts=n,
+    res = dict(run=str(run), reward=tr.reward.name, config={k: v for k, v in cfg.__dict__.items() if k != 'run_dir'}, eval_seed=es, n_prompts=n,
                seed_blocks=a.seeds, by_seed_blocks=by_seeds, by_attribute=by_attr,
                per_prompt=[dict(prompt=p, base=round(float(base[i].mean()), 4), gain=round(float(gain[i]), 4)) for i, p in enumerate(prompts)],
                seconds=round(time.time() - t0, 1))
