@@ -47,12 +47,16 @@ from dragon_nb.rewards import RewardContext, get_reward
 from dragon_nb.evaluate import win_rate
 from clap_pool_demos import run_c0
 
+def v_error(pred, v):
+    "Per-sample v-MSE `(b,)`, as `dragon_nb.model.denoise_error` computes it, for a prediction made here."
+    return (pred - v).pow(2).mean(dim=(1, 2))
+
 def guided(w: float):
     "Patch `dragon_nb.train` so the policy's and the reference's per-sample errors are those of the guided prediction."
     def denoise_error(model, x0, cond, t, noise):
         xt, v = v_diffuse(x0, t, noise)
         u = dit_forward(model, xt, t, cond, uncond=True)
-        return (u + w * (dit_forward(model, xt, t, cond) - u) - v).pow(2).mean(dim=(1, 2))
+        return v_error(u + w * (dit_forward(model, xt, t, cond) - u), v)
     T.denoise_error = denoise_error
 
 def guidance_sweep(scales: list[float], out: str, seed: int = 0, n: int = 64):
@@ -94,9 +98,9 @@ def t_profile(n: int = 32, seed: int = 0):
     for t0 in [0.05 + 0.1 * i for i in range(10)]:
         t = torch.full((n,), t0); xt, v = v_diffuse(x0, t, noise)
         c, u, o = (dit_forward(pipe.transformer, xt, t, cd, uncond=un) for cd, un in ((cond, False), (cond, True), (other, False)))
-        e = lambda p: (p - v).pow(2).mean(dim=(1, 2))
-        print(f't {t0:.2f}  |c-u|^2 {(c - u).pow(2).mean():.4f}  err own {e(c).mean():.4f}  other - own {(e(o) - e(c)).mean():.4f}'
-              f'  own < other {(e(c) < e(o)).float().mean():.2f}', flush=True)
+        ec, eo = v_error(c, v), v_error(o, v)
+        print(f't {t0:.2f}  |c-u|^2 {(c - u).pow(2).mean():.4f}  err own {ec.mean():.4f}  other - own {(eo - ec).mean():.4f}'
+              f'  own < other {(ec < eo).float().mean():.2f}', flush=True)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
