@@ -14,7 +14,8 @@ Rows merge into --out, keyed by --key (default `c0_s<seed>_<capability>`).
 
 Session 19 result (AMD EPYC with AVX-512, torch 2.13.0 CPU, one thread per run, two runs at once; 64 held-out prompts):
 seed 0: 62.5% on the machine of sessions 11-18 (row `own`), 60.9% with AVX2 kernels here, 56.3% with AVX-512 kernels;
-seed 3: 76.6% (`own_s3`), 76.6%, 70.3%; seed 1: 59.4% (`own_s1`), -, 60.9% (AVX-512). Base clips barely move between kernel
+seed 3: 76.6% (`own_s3`), 76.6%, 70.3%; seeds 0-4 with AVX-512 kernels: 56.3, 60.9, 50.0, 70.3, 54.7% (mean 58.4%;
+earlier machine, rows `own`...`own_s4`: 62.5, 59.4, 53.1, 76.6, 60.9%, mean 62.5%). Base clips barely move between kernel
 sets (mean per-prompt |delta CLAP| 0.0007), the fine-tuned model's by 0.02 and 7-8 of 64 prompts change sides. With
 `--set k=16 --set prompts_per_round=8`: 53.1% / 57.8% (seeds 0 / 1); with `--set prompts_per_round=32 --set rounds=15
 --set updates_per_round=8` (3x the data, 574 s): 64.1% (seed 0).
@@ -29,12 +30,13 @@ def cpu_model() -> str:
         if line.startswith('model name'): return line.split(':', 1)[1].strip()
     return ''
 
-def parse_set(items: list[str]) -> dict:
-    "`key=value` pairs to DragonConfig overrides, values read as int, then float, else kept as text."
+def parse_set(items: list[str], fields: set[str]) -> dict:
+    "`key=value` pairs to DragonConfig overrides (`fields`: the valid keys), values read as int, then float, else kept as text."
     out = {}
     for it in items:
         if '=' not in it: raise SystemExit(f'--set {it!r}: expected key=value, e.g. --set k=16.')
         k, v = it.split('=', 1)
+        if k.strip() not in fields: raise SystemExit(f'--set {it!r}: {k.strip()!r} is not a DragonConfig field; use one of {", ".join(sorted(fields))}.')
         for cast in (int, float):
             try: v = cast(v); break
             except ValueError: pass
@@ -48,11 +50,13 @@ def main():
     ap.add_argument('--runs', default='data/runs/cpu-repro'); ap.add_argument('--out', default='bench/results/clap_cpu_repro.json')
     a = ap.parse_args()
     if a.capability: os.environ['ATEN_CPU_CAPABILITY'] = a.capability
-    import torch
+    import dataclasses, torch
     from clap_pool_demos import run_c0
+    from dragon_nb.train import DragonConfig
+    overrides = parse_set(a.set, {f.name for f in dataclasses.fields(DragonConfig)})
     cap = torch.backends.cpu.get_cpu_capability()
     key = a.key or f'c0_s{a.seed}_{cap.lower()}'
     row = dict(seed=a.seed, cpu=cpu_model(), capability=cap, torch=torch.__version__, threads=torch.get_num_threads())
-    run_c0(key, a.seed, a.runs, a.out, row=row, **parse_set(a.set))
+    run_c0(key, a.seed, a.runs, a.out, row=row, **overrides)
 
 if __name__ == '__main__': main()
