@@ -38,14 +38,13 @@ High-noise timesteps: t_lo 0.6 -> 60.9% (seed 0, 0.389 -> 0.408) and 67.2% (seed
 shipped loss (`clap_pool_demos.py --modes own --seed S`) on seeds 0-3: 62.5%, 59.4%, 53.1%, 76.6% (mean 62.9%; t_lo 0.6:
 60.9%). Seeds 0 and 1 keep the drums pattern: prompts asking for drums and reverb win 70-88%.
 """
-import argparse, json
+import argparse
 import torch
-from pathlib import Path
 import dragon_nb.train as T
 from dragon_nb.model import v_diffuse, dit_forward, load_pipeline
 from dragon_nb.rewards import RewardContext, get_reward
 from dragon_nb.evaluate import win_rate
-from clap_pool_demos import run_c0
+from clap_pool_demos import run_c0, merge_rows
 
 def v_error(pred, v):
     "Per-sample v-MSE `(b,)`, as `dragon_nb.model.denoise_error` computes it, for a prediction made here."
@@ -70,9 +69,7 @@ def guidance_sweep(scales: list[float], out: str, seed: int = 0, n: int = 64):
         v = own if g == pipe.guidance else score(g)
         rows[f'{g:g}'] = dict(mean=round(v.mean().item(), 4), **({} if g == pipe.guidance else win_rate(v, own)))
         print(f'guidance {g:g}', rows[f'{g:g}'], flush=True)
-    res = json.loads(Path(out).read_text()) if Path(out).exists() else {}
-    res[f'base_guidance_s{seed}'] = dict(model_guidance=pipe.guidance, n_prompts=len(prompts), scales=rows)
-    Path(out).write_text(json.dumps(res, indent=1))
+    merge_rows(out, {f'base_guidance_s{seed}': dict(model_guidance=pipe.guidance, n_prompts=len(prompts), scales=rows)})
 
 def winners_only():
     "Patch `dragon_nb.train` so the DPO loss keeps only the winners' term (the losers' errors are computed and unused)."

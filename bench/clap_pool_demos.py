@@ -69,10 +69,17 @@ def run_c0(key: str, seed: int, runs: str, out: str, row: dict | None = None, **
     row = dict(**(row or {}), win_rate=ev['win_rate'], wilson95=ev['wilson95'], reward_before=ev['reward_before'],
                reward_after=ev['reward_after'], n_prompts=ev['n'], seconds=round(time.time() - t0, 1), run=str(run), **overrides)
     print(key, row, flush=True)
-    res = json.loads(Path(out).read_text()) if Path(out).exists() else {}
-    res[key] = row; res['settings'] = {k: v for k, v in vars(cfg).items() if k not in ('run_dir', 'seed', 'prompt_file')}
-    Path(out).write_text(json.dumps(res, indent=1))
+    merge_rows(out, {key: row, 'settings': {k: v for k, v in vars(cfg).items() if k not in ('run_dir', 'seed', 'prompt_file')}})
     return row
+
+def merge_rows(out: str, rows: dict):
+    "Merge `rows` into the JSON file `out` under an exclusive lock, replacing the file atomically: runs that end together keep every row."
+    import fcntl, os
+    p = Path(out); p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p.with_name(p.name + '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        res = json.loads(p.read_text()) if p.exists() else {}
+        tmp = p.with_name(p.name + '.tmp'); tmp.write_text(json.dumps({**res, **rows}, indent=1)); os.replace(tmp, p)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
