@@ -74,12 +74,13 @@ def run_c0(key: str, seed: int, runs: str, out: str, row: dict | None = None, **
 
 def merge_rows(out: str, rows: dict):
     "Merge `rows` into the JSON file `out` under an exclusive lock, replacing the file atomically: runs that end together keep every row."
-    import fcntl, os
+    import fcntl
+    from dragon_nb.core import atomic_write
     p = Path(out); p.parent.mkdir(parents=True, exist_ok=True)
     with open(p.with_name(p.name + '.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         res = json.loads(p.read_text()) if p.exists() else {}
-        tmp = p.with_name(p.name + '.tmp'); tmp.write_text(json.dumps({**res, **rows}, indent=1)); os.replace(tmp, p)
+        atomic_write(p, lambda tmp: tmp.write_text(json.dumps({**res, **rows}, indent=1)))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
