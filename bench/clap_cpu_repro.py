@@ -30,17 +30,15 @@ def cpu_model() -> str:
         if line.startswith('model name'): return line.split(':', 1)[1].strip()
     return ''
 
-def parse_set(items: list[str], fields: set[str]) -> dict:
-    "`key=value` pairs to DragonConfig overrides (`fields`: the valid keys), values read as int, then float, else kept as text."
+def parse_set(items: list[str], types: dict) -> dict:
+    "`key=value` pairs to DragonConfig overrides, each value cast to its field's type (`types`: name -> type), as `cli train` does."
     out = {}
     for it in items:
-        if '=' not in it: raise SystemExit(f'--set {it!r}: expected key=value, e.g. --set k=16.')
-        k, v = it.split('=', 1)
-        if k.strip() not in fields: raise SystemExit(f'--set {it!r}: {k.strip()!r} is not a DragonConfig field; use one of {", ".join(sorted(fields))}.')
-        for cast in (int, float):
-            try: v = cast(v); break
-            except ValueError: pass
-        out[k.strip()] = v
+        k, eq, v = (x.strip() for x in it.partition('='))
+        if not eq: raise SystemExit(f'--set {it!r}: expected key=value, e.g. --set k=16.')
+        if k not in types: raise SystemExit(f'--set {it!r}: {k!r} is not a DragonConfig field; use one of {", ".join(sorted(types))}.')
+        try: out[k] = types[k](v)
+        except ValueError: raise SystemExit(f'--set {it!r}: {v!r} is not of type {types[k].__name__}.')
     return out
 
 def main():
@@ -53,7 +51,7 @@ def main():
     import dataclasses, torch
     from clap_pool_demos import run_c0
     from dragon_nb.train import DragonConfig
-    overrides = parse_set(a.set, {f.name for f in dataclasses.fields(DragonConfig)})
+    overrides = parse_set(a.set, {f.name: type(f.default) for f in dataclasses.fields(DragonConfig)})
     cap = torch.backends.cpu.get_cpu_capability()
     key = a.key or f'c0_s{a.seed}_{cap.lower()}'
     row = dict(seed=a.seed, cpu=cpu_model(), capability=cap, torch=torch.__version__, threads=torch.get_num_threads())
