@@ -7,9 +7,11 @@ child's environment), for each setting and seed, and records its wall time:
 - `c0`:   `--trainable prompt-path --k 8 --prompts-per-round 16 --updates-per-round 16 --lr 3e-5` (the best CPU clap settings);
 - `x6u8`: `--trainable prompt-path --k 8 --prompts-per-round 64 --rounds 15 --updates-per-round 8 --lr 3e-5` (6x c0's
   samples; the H100 sweep's `x6u8`, `bench/results/clap_h100_sweep.json`).
-A run folder RUNS/<setting>_s<seed> with `eval.json` and `wall_seconds.txt` is kept, not re-run, so the bench resumes.
-The result: each run's win rate, Wilson interval, reward before/after and seconds, the mean win rate per setting, and the
-gain pooled over seeds by the held-out captions' drums x reverb words (`train.caption_draws`).
+A run folder RUNS/<setting>_s<seed> with `eval.json` and `wall_seconds.txt` is kept, not re-run, so the bench resumes;
+an interrupted run resumes from its checkpoint, and its `wall_seconds.txt` then counts only the resumed part.
+The result, one entry per setting (a call rewrites the entries of the settings it runs, from the seeds it is given):
+each run's win rate, Wilson interval, reward before/after and seconds, the mean win rate, and the gain pooled over
+the seeds by the held-out captions' drums x reverb words (`train.caption_draws`).
 
     python bench/clap_two_threads.py [--settings c0,x6u8] [--seeds 0,1,2,3,4] [--runs data/runs/two-threads]
                                      [--out bench/results/clap_two_threads.json]
@@ -70,8 +72,9 @@ def main():
     by = {s: {k: dict(n=len(v), win_rate=round(float((np.array(v) > 0).mean()), 3), mean_gain=round(float(np.mean(v)), 4))
               for k, v in sorted(d.items())} for s, d in pooled.items()}
     print('mean win rate', means); print('pooled by drums x reverb', by)
-    merge_rows(a.out, dict(what=__doc__.split('\n')[0], commands={s: f'python -m dragon_nb.cli train --preset cpu --reward clap-score {f} --seed S' for s, f in SETTINGS.items()},
-                           cpu=cpu_model(), capability=torch.backends.cpu.get_cpu_capability(), threads=child_threads,
-                           rows=rows, mean_win_rate=means, pooled_by_drums_reverb=by))
+    head = dict(what=__doc__.split('\n')[0], cpu=cpu_model(), capability=torch.backends.cpu.get_cpu_capability(), threads=child_threads)
+    merge_rows(a.out, {**head, **{s: dict(command=f'python -m dragon_nb.cli train --preset cpu --reward clap-score {SETTINGS[s]} --seed S',
+                                         rows={k: r for k, r in rows.items() if r['setting'] == s}, mean_win_rate=means[s],
+                                         pooled_by_drums_reverb=by[s]) for s in pooled}})
 
 if __name__ == '__main__': main()
