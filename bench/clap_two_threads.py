@@ -50,6 +50,8 @@ def main():
     ap.add_argument('--settings', default='c0,x6u8'); ap.add_argument('--seeds', default='0,1,2,3,4')
     ap.add_argument('--runs', default='data/runs/two-threads'); ap.add_argument('--out', default='bench/results/clap_two_threads.json')
     a = ap.parse_args()
+    bad = [x for x in a.settings.split(',') if x not in SETTINGS]
+    if bad: raise SystemExit(f'--settings: unknown {", ".join(map(repr, bad))}; use {", ".join(SETTINGS)}.')
     import torch
     from clap_cpu_repro import cpu_model
     from clap_pool_demos import merge_rows
@@ -58,7 +60,6 @@ def main():
                                        capture_output=True, text=True, check=True).stdout)   # what each training run gets
     rows, pooled = {}, collections.defaultdict(lambda: collections.defaultdict(list))
     for setting in a.settings.split(','):
-        if setting not in SETTINGS: raise SystemExit(f'unknown setting {setting!r}: use {", ".join(SETTINGS)}.')
         for seed in map(int, a.seeds.split(',')):
             run = Path(a.runs)/f'{setting}_s{seed}'
             done = (run/'eval.json').exists() and (run/'wall_seconds.txt').exists()
