@@ -17,9 +17,9 @@ the seeds by the held-out captions' drums x reverb words (`train.caption_draws`)
     python bench/clap_two_threads.py [--settings c0,x6u8] [--seeds 0,1,2,3,4] [--runs data/runs/two-threads]
                                      [--out bench/results/clap_two_threads.json]
 
-Session 20 (AMD EPYC with AVX-512, torch 2.13.0 CPU, 2 threads): c0 138-153 s, 67/61/50/70/55% (mean 60.6%); x6u8
-610-634 s, 72/64/56/69/77% (mean 67.5%; seed 4: Wilson 65-85%). Pooled over the five seeds, prompts asking for neither
-drums nor reverb win 52% (c0) and 64% (x6u8), prompts asking for both 69% and 77%.
+Session 20 (AMD EPYC with AVX-512, torch 2.13.0 CPU, 2 threads), seeds 0-6: c0 138-153 s, 67/61/50/70/55/62.5/69%
+(mean 62.1%); x6u8 610-669 s, 72/64/56/69/77/58/64% (mean 65.6%; seed 4: Wilson 65-85%). Pooled over the seven seeds,
+prompts asking for neither drums nor reverb win 51% (c0) and 58% (x6u8), prompts asking for both 73% and 78%.
 x6u8lr6 (seeds 0-2, 629-658 s): 70/66/58% (mean 64.6%; x6u8 on those seeds 64.1%), the extra CLAP gain going to
 drums-and-reverb prompts (84% win, mean gain +0.094).
 """
