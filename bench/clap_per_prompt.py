@@ -21,6 +21,15 @@ from dragon_nb.rewards import RewardContext
 from dragon_nb.evaluate import win_rate
 import torch
 
+def by_drums_reverb(attrs: list[dict], gain: np.ndarray) -> dict:
+    "Count, mean gain and win rate of the prompts in each drums x reverb cell (`attrs`: caption attributes, `gain`: per-prompt gains)."
+    out = {}
+    for d in (True, False):
+        for r in (True, False):
+            m = np.array([x['drums'] == d and x['reverb'] == r for x in attrs])
+            out[f'drums={d},reverb={r}'] = dict(n=int(m.sum()), mean_gain=round(float(gain[m].mean()), 5), win_rate=round(float((gain[m] > 0).mean()), 3))
+    return out
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('run'); ap.add_argument('--seeds', type=int, default=6)
@@ -62,11 +71,7 @@ def main():
                 by_attr[f'{k}={v}'] = dict(n=int(m.sum()), mean_gain=round(float(gain[m].mean()), 5), win_rate=round(float((gain[m] > 0).mean()), 3))
         for key in ('drums', 'reverb'):
             print(key, {v: (d['n'], d['mean_gain'], d['win_rate']) for v, d in by_attr.items() if v.startswith(key)})
-        combo = {}
-        for d in (True, False):
-            for r in (True, False):
-                m = np.array([x['drums'] == d and x['reverb'] == r for x in attrs])
-                combo[f'drums={d},reverb={r}'] = dict(n=int(m.sum()), mean_gain=round(float(gain[m].mean()), 5), win_rate=round(float((gain[m] > 0).mean()), 3))
+        combo = by_drums_reverb(attrs, gain)
         print('drums x reverb', combo); by_attr['drums_x_reverb'] = combo
     res = dict(run=str(run), reward=tr.reward.name, config={k: v for k, v in cfg.__dict__.items() if k != 'run_dir'}, eval_seed=es, n_prompts=n,
                seed_blocks=a.seeds, by_seed_blocks=by_seeds, by_attribute=by_attr,

@@ -55,10 +55,11 @@ def main():
     import torch
     from clap_cpu_repro import cpu_model
     from clap_pool_demos import merge_rows
+    from clap_per_prompt import by_drums_reverb
     from dragon_nb.train import DragonConfig, caption_draws, run_eval_prompts
     child_threads = int(subprocess.run([sys.executable, '-c', 'import torch; print(torch.get_num_threads())'], env=alone_env(),
                                        capture_output=True, text=True, check=True).stdout)   # what each training run gets
-    rows, pooled = {}, collections.defaultdict(lambda: collections.defaultdict(list))
+    rows, pooled = {}, collections.defaultdict(lambda: ([], []))     # setting -> (caption attributes, per-prompt gains)
     for setting in a.settings.split(','):
         for seed in map(int, a.seeds.split(',')):
             run = Path(a.runs)/f'{setting}_s{seed}'
@@ -72,10 +73,9 @@ def main():
             g = np.array(ev['per_prompt']['after']) - np.array(ev['per_prompt']['before'])
             attrs, caps = caption_draws(len(g), seed)
             assert caps == run_eval_prompts(DragonConfig(**info['config'])), f'{run}: held-out captions differ from train.caption_draws'
-            for x, v in zip(attrs, g): pooled[setting][f"drums={x['drums']},reverb={x['reverb']}"].append(float(v))
+            pooled[setting][0].extend(attrs); pooled[setting][1].extend(g)
     means = {s: round(float(np.mean([r['win_rate'] for r in rows.values() if r['setting'] == s])), 4) for s in pooled}
-    by = {s: {k: dict(n=len(v), win_rate=round(float((np.array(v) > 0).mean()), 3), mean_gain=round(float(np.mean(v)), 4))
-              for k, v in sorted(d.items())} for s, d in pooled.items()}
+    by = {s: by_drums_reverb(at, np.array(g)) for s, (at, g) in pooled.items()}
     print('mean win rate', means); print('pooled by drums x reverb', by)
     head = dict(what=__doc__.split('\n')[0], cpu=cpu_model(), capability=torch.backends.cpu.get_cpu_capability(), threads=child_threads)
     merge_rows(a.out, {**head, **{s: dict(command=f'python -m dragon_nb.cli train --preset cpu --reward clap-score {SETTINGS[s]} --seed S',
