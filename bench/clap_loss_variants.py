@@ -20,8 +20,13 @@ acts at high noise: the mean |c - u|^2 of the v-prediction is 0.002-0.005 for t 
 0.44 at 0.85 / 0.95 (`--t-profile`: 32 held-out prompts, their own 20-step clips, 10 s). Uniform timesteps spend most of each pair's
 comparisons where the caption barely matters. About 8 min per run.
 
-    python bench/clap_loss_variants.py [--variant guided|winners|tband] [--t-lo 0.6] [--rounds 10] [--w 2] [--seed 0] [--lr 3e-5] [--runs data/runs/clap-loss]
+    python bench/clap_loss_variants.py [--variant guided|winners|tband|demog] [--t-lo 0.6] [--demo-g 1] [--rounds 10] [--w 2] [--seed 0] [--lr 3e-5] [--runs data/runs/clap-loss]
                                        [--out bench/results/clap_loss_variants.json]
+
+`--variant demog --demo-g 1` samples each round's demonstrations at guidance 1 (or any `--demo-g`) while the evaluation
+keeps the model's own scale (2). At 1 the clips come from the conditional prediction alone, the one the DPO loss scores,
+so the pairs are on-policy for the loss, and each demonstration step runs the DiT once instead of twice; at 3 the clips
+follow the caption more closely. About 2 min per run alone on the 2-core CPU.
 
 `--guidance-sweep 1,2,3` instead scores the base model's clips for the same held-out prompts and seeds at each guidance
 scale (about 25 s each) and their per-prompt win rate against the model's own scale: if more guidance raised the CLAP
@@ -37,6 +42,11 @@ High-noise timesteps: t_lo 0.6 -> 60.9% (seed 0, 0.389 -> 0.408) and 67.2% (seed
 (seed 0); t_lo 0.6 with 16 rounds (783 s, two at once) 57.8% and 67.2%; t_lo 0.6 on seeds 2 and 3: 56.3% and 59.4%. The
 shipped loss (`clap_pool_demos.py --modes own --seed S`) on seeds 0-3: 62.5%, 59.4%, 53.1%, 76.6% (mean 62.9%; t_lo 0.6:
 60.9%). Seeds 0 and 1 keep the drums pattern: prompts asking for drums and reverb win 70-88%.
+Session 21, demonstration guidance (seeds 0-3, each run alone with 2 threads; c0 alone on the same seeds and machine,
+`bench/clap_two_threads.py`: 67.2%, 60.9%, 50.0%, 70.3%, mean 62.1%): guidance 1 -> 56.3%, 56.3%, 50.0%, 67.2% (mean
+57.4%; 117-129 s per run against c0's 138-153 s); guidance 3 -> 62.5%, 54.7%, 56.3%, 50.0% (mean 55.9%). Pooled over the
+four seeds, prompts asking for drums and reverb win 71% (g 1) and 66% (g 3), those asking for neither 51% and 41% (c0:
+70%, 51%). Neither scale helps: the model's own scale gives the best demonstrations as it gives the best clips.
 """
 import argparse
 import torch
@@ -80,6 +90,15 @@ def winners_only():
         return -torch.nn.functional.logsigmoid(inside).mean(), st
     T.dpo_loss = dpo_loss
 
+def demo_guidance(g: float):
+    "Patch `dragon_nb.train` so each round's demonstrations are sampled at guidance `g`; the evaluation keeps the model's own scale."
+    run_round = T.DragonTrainer.run_round
+    def patched(self, r):
+        own = self.pipe.guidance; self.pipe.guidance = g
+        try: return run_round(self, r)
+        finally: self.pipe.guidance = own
+    T.DragonTrainer.run_round = patched
+
 def t_band(lo: float):
     "Patch `dragon_nb.train` so the DPO errors (policy and reference alike) are taken at t = lo + (1 - lo) u for the drawn u."
     error = T.denoise_error
@@ -101,9 +120,10 @@ def t_profile(n: int = 32, seed: int = 0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--variant', default='guided', choices=['guided', 'winners', 'tband'])
+    ap.add_argument('--variant', default='guided', choices=['guided', 'winners', 'tband', 'demog'])
     ap.add_argument('--t-lo', type=float, default=0.6)
-    ap.add_argument('--w', type=float, default=2.0); ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--w', type=float, default=2.0); ap.add_argument('--demo-g', type=float, default=1.0)
+    ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--lr', type=float, default=3e-5); ap.add_argument('--beta', type=float, default=1000.0)
     ap.add_argument('--rounds', type=int, default=10)
     ap.add_argument('--runs', default='data/runs/clap-loss'); ap.add_argument('--out', default='bench/results/clap_loss_variants.json')
@@ -114,6 +134,7 @@ def main():
     if a.guidance_sweep: return guidance_sweep([float(x) for x in a.guidance_sweep.split(',')], a.out, a.seed)
     if a.variant == 'winners': winners_only(); key, row = f'winners_s{a.seed}', dict(variant='winners')
     elif a.variant == 'tband': t_band(a.t_lo); key, row = f'tband{a.t_lo:g}_s{a.seed}', dict(variant='tband', t_lo=a.t_lo)
+    elif a.variant == 'demog': demo_guidance(a.demo_g); key, row = f'demog{a.demo_g:g}_s{a.seed}', dict(variant='demog', demo_guidance=a.demo_g)
     else: guided(a.w); key, row = f'w{a.w:g}_s{a.seed}', dict(variant='guided', w=a.w)
     key += (f'_lr{a.lr:g}' if a.lr != 3e-5 else '') + (f'_b{a.beta:g}' if a.beta != 1000 else '') + (f'_r{a.rounds}' if a.rounds != 10 else '')
     run_c0(key, a.seed, a.runs, a.out, row=row, lr=a.lr, beta=a.beta, rounds=a.rounds)
