@@ -21,14 +21,14 @@ from dragon_nb.rewards import RewardContext
 from dragon_nb.evaluate import win_rate
 import torch
 
+def cell_stats(gain: np.ndarray, m: np.ndarray) -> dict:
+    "Count, mean gain and win rate of the prompts selected by the boolean mask `m` (`gain`: per-prompt gains)."
+    return dict(n=int(m.sum()), mean_gain=round(float(gain[m].mean()), 5), win_rate=round(float((gain[m] > 0).mean()), 3))
+
 def by_drums_reverb(attrs: list[dict], gain: np.ndarray) -> dict:
-    "Count, mean gain and win rate of the prompts in each drums x reverb cell (`attrs`: caption attributes, `gain`: per-prompt gains)."
-    out = {}
-    for d in (True, False):
-        for r in (True, False):
-            m = np.array([x['drums'] == d and x['reverb'] == r for x in attrs])
-            out[f'drums={d},reverb={r}'] = dict(n=int(m.sum()), mean_gain=round(float(gain[m].mean()), 5), win_rate=round(float((gain[m] > 0).mean()), 3))
-    return out
+    "`cell_stats` of each drums x reverb cell (`attrs`: caption attributes, `gain`: per-prompt gains)."
+    return {f'drums={d},reverb={r}': cell_stats(gain, np.array([x['drums'] == d and x['reverb'] == r for x in attrs]))
+            for d in (True, False) for r in (True, False)}
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -67,8 +67,7 @@ def main():
         assert caps == prompts, 'the held-out captions no longer match train.eval_prompts'
         for k in attrs[0]:
             for v in sorted({str(x[k]) for x in attrs}):
-                m = np.array([str(x[k]) == v for x in attrs])
-                by_attr[f'{k}={v}'] = dict(n=int(m.sum()), mean_gain=round(float(gain[m].mean()), 5), win_rate=round(float((gain[m] > 0).mean()), 3))
+                by_attr[f'{k}={v}'] = cell_stats(gain, np.array([str(x[k]) == v for x in attrs]))
         for key in ('drums', 'reverb'):
             print(key, {v: (d['n'], d['mean_gain'], d['win_rate']) for v, d in by_attr.items() if v.startswith(key)})
         combo = by_drums_reverb(attrs, gain)

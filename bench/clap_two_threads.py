@@ -27,9 +27,15 @@ import argparse, collections, json, os, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 
-SETTINGS = dict(c0='--trainable prompt-path --k 8 --prompts-per-round 16 --updates-per-round 16 --lr 3e-5',
-                x6u8='--trainable prompt-path --k 8 --prompts-per-round 64 --rounds 15 --updates-per-round 8 --lr 3e-5',
-                x6u8lr6='--trainable prompt-path --k 8 --prompts-per-round 64 --rounds 15 --updates-per-round 8 --lr 6e-5')
+def settings() -> dict:
+    "Each setting's DragonConfig fields over the `cpu` preset: c0 (`clap_pool_demos.C0`), x6u8 (6x its samples), x6u8lr6."
+    from clap_pool_demos import C0
+    x6u8 = {**C0, 'prompts_per_round': 64, 'rounds': 15, 'updates_per_round': 8}
+    return dict(c0=C0, x6u8=x6u8, x6u8lr6={**x6u8, 'lr': 6e-5})
+
+def cli_flags(setting: dict) -> str:
+    "The `cli train` flags of a setting: `{'prompts_per_round': 64}` -> `--prompts-per-round 64`."
+    return ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in setting.items())
 THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
 
 def alone_env() -> dict:
@@ -50,6 +56,7 @@ def main():
     ap.add_argument('--settings', default='c0,x6u8'); ap.add_argument('--seeds', default='0,1,2,3,4')
     ap.add_argument('--runs', default='data/runs/two-threads'); ap.add_argument('--out', default='bench/results/clap_two_threads.json')
     a = ap.parse_args()
+    SETTINGS = settings()
     bad = [x for x in a.settings.split(',') if x not in SETTINGS]
     if bad: raise SystemExit(f'--settings: unknown {", ".join(map(repr, bad))}; use {", ".join(SETTINGS)}.')
     import torch
@@ -64,7 +71,7 @@ def main():
         for seed in map(int, a.seeds.split(',')):
             run = Path(a.runs)/f'{setting}_s{seed}'
             done = (run/'eval.json').exists() and (run/'wall_seconds.txt').exists()
-            secs = float((run/'wall_seconds.txt').read_text()) if done else train_alone(run, SETTINGS[setting], seed)
+            secs = float((run/'wall_seconds.txt').read_text()) if done else train_alone(run, cli_flags(SETTINGS[setting]), seed)
             ev = json.loads((run/'eval.json').read_text()); info = json.loads((run/'config.json').read_text())
             rows[run.name] = dict(setting=setting, seed=seed, win_rate=ev['win_rate'], wilson95=ev['wilson95'],
                                   reward_before=ev['reward_before'], reward_after=ev['reward_after'], n_prompts=ev['n'],
@@ -78,7 +85,7 @@ def main():
     by = {s: by_drums_reverb(at, np.array(g)) for s, (at, g) in pooled.items()}
     print('mean win rate', means); print('pooled by drums x reverb', by)
     head = dict(what=__doc__.split('\n')[0], cpu=cpu_model(), capability=torch.backends.cpu.get_cpu_capability(), threads=child_threads)
-    merge_rows(a.out, {**head, **{s: dict(command=f'python -m dragon_nb.cli train --preset cpu --reward clap-score {SETTINGS[s]} --seed S',
+    merge_rows(a.out, {**head, **{s: dict(command=f'python -m dragon_nb.cli train --preset cpu --reward clap-score {cli_flags(SETTINGS[s])} --seed S',
                                          rows={k: r for k, r in rows.items() if r['setting'] == s}, mean_win_rate=means[s],
                                          pooled_by_drums_reverb=by[s]) for s in pooled}})
 
