@@ -1,0 +1,87 @@
+"""Does more (or less) of a finished run's own update raise its per-prompt win rate? Weight extrapolation on `clap-score`.
+
+A DRAGON run moves the trainable weights from the base `w0` to `w1`. This evaluates the models `w0 + alpha (w1 - w0)`
+for several `alpha` (1 = the run's own model; > 1 extrapolates, as ExPO does for language-model DPO; < 1 interpolates)
+on the run's held-out evaluation prompts and seeds (the same protocol as `evaluate.evaluate_run`: one sample per prompt,
+seeds 10000+i shared with the base) and, with `--draws`, on other draws of 64 held-out prompts (the prompts a run with
+that `--seed` is evaluated on), so that an `alpha` is never judged only on the prompts it would be chosen on.
+`--split train` draws the prompts from the training split instead (instrument/mood pairs the base model and the
+fine-tune were trained on; `train.train_prompts(n, seed, 999)`, a round no run reaches): how much of the cap comes from
+evaluating on unseen instrument/mood pairs?
+If the win rate were capped by the size of the update, it would rise with `alpha`; if it is capped by which prompts
+the update's direction helps, the mean reward rises with `alpha` and the win rate does not.
+
+    python bench/clap_extrapolate.py RUN [RUN ...] [--alphas 0.5,1,1.5,2] [--draws 100] [--split heldout|train]
+                                     [--out bench/results/clap_extrapolate.json]
+
+Each RUN is the folder of a finished `cli train` run on a per-sample reward (its checkpoint holds the trainable
+weights). The results file keeps one entry per run (a call rewrites the entries of the runs it is given) and the mean
+win rate per setting, prompt draw and alpha over all kept runs, a setting being the run folder's name less its `_s<seed>`
+(the names `bench/clap_two_threads.py` gives).
+"""
+import argparse, json, re, sys, time
+from pathlib import Path
+import numpy as np
+import torch
+from dragon_nb.train import DragonConfig, DragonTrainer, eval_prompts, eval_seeds, train_prompts
+
+TRAIN_SPLIT_ROUND = 999   # `--split train` captions: those of this round, which no run reaches
+from dragon_nb.rewards import RewardContext
+from dragon_nb.evaluate import win_rate
+
+def blend(tr: DragonTrainer, tuned: dict, alpha: float):
+    "Set the trainable weights of `tr`'s model to base + alpha (tuned - base); the base is `tr.ref` (the frozen copy)."
+    ref = dict(tr.ref.named_parameters())
+    with torch.no_grad():
+        for n, p in tr.pipe.transformer.named_parameters():
+            if n in tuned: p.copy_(ref[n] + alpha * (tuned[n] - ref[n]))
+
+def run_entry(run: Path, alphas: list[float], draws: list[int], split: str = 'heldout') -> dict:
+    "Win rate and reward before/after for every alpha on the run's own held-out prompts and on each extra draw."
+    t0 = time.time()
+    cfg = DragonConfig(**json.loads((run/'config.json').read_text())['config'])
+    tr = DragonTrainer(cfg, progress=False)
+    if not tr.resume(): raise SystemExit(f'{run}: no checkpoint to load. Pass the folder of a finished `cli train` run.')
+    if tr.reward.kind == 'set': raise SystemExit(f'{run}: reward {tr.reward.name} is a set reward; this bench is for per-sample rewards.')
+    if tr.ref is None: raise SystemExit(f'{run}: a LoRA run; this bench blends full weights (`--trainable` runs).')
+    c = tr.cfg
+    if split == 'train' and c.rounds >= TRAIN_SPLIT_ROUND: raise SystemExit(f'{run}: its {c.rounds} rounds reach the --split train prompts.')
+    tuned = {n: p.detach().clone() for n, p in tr.pipe.transformer.named_parameters() if p.requires_grad}
+    gen = dict(steps=c.eval_steps, guidance=None if c.guidance < 0 else c.guidance, progress=False, noise=c.noise)
+    out = {}
+    for d in [c.seed] + [x for x in draws if x != c.seed]:
+        prompts = eval_prompts(c.eval_prompts, d) if split == 'heldout' else train_prompts(c.eval_prompts, d, TRAIN_SPLIT_ROUND)
+        seeds = eval_seeds(len(prompts))
+        score = lambda: RewardContext(tr.pipe(prompts, seeds=seeds, **gen), tr.pipe).score(tr.reward)
+        blend(tr, tuned, 0.0); base = score(); rows = {}
+        for a in alphas:
+            blend(tr, tuned, a); s = score(); w = win_rate(s, base)
+            rows[str(a)] = dict(win_rate=round(w['win_rate'], 4), wilson95=[round(x, 4) for x in w['wilson95']],
+                                reward_before=round(float(base.mean()), 5), reward_after=round(float(s.mean()), 5))
+            print(f"{run.name} draw {d} alpha {a}: win {w['win_rate']:.3f} (Wilson {w['wilson95'][0]:.3f}-{w['wilson95'][1]:.3f}), "
+                  f"{base.mean():.4f} -> {s.mean():.4f}", flush=True)
+        out['own' if d == c.seed else f'draw{d}'] = rows
+    return dict(run=str(run), seed=c.seed, split=split, by_draw=out, seconds=round(time.time() - t0, 1))
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('runs', nargs='+')
+    ap.add_argument('--alphas', default='0.5,1,1.5,2', help='comma-separated blend factors (1 = the run itself)')
+    ap.add_argument('--draws', default='', help='comma-separated seeds of extra held-out prompt draws')
+    ap.add_argument('--split', default='heldout', choices=('heldout', 'train'), help='caption split of the prompt draws')
+    ap.add_argument('--out', default='bench/results/clap_extrapolate.json')
+    a = ap.parse_args()
+    alphas = [float(x) for x in a.alphas.split(',')]; draws = [int(x) for x in a.draws.split(',') if x.strip()]
+    out = Path(a.out); res = json.loads(out.read_text()) if out.exists() else dict(runs={})
+    res['command'] = 'python ' + ' '.join(sys.argv)
+    for r in a.runs:
+        res['runs'][Path(r).name] = run_entry(Path(r), alphas, draws, a.split)
+        mean = {}
+        for name, e in res['runs'].items():
+            for draw, rows in e['by_draw'].items():
+                for al, row in rows.items(): mean.setdefault(f"{re.sub(r'_s[0-9]+$', '', name)}|{draw[:4]}|{al}", []).append(row['win_rate'])
+        res['mean_win_rate'] = {k: dict(mean=round(float(np.mean(v)), 4), runs=len(v)) for k, v in sorted(mean.items())}
+        out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
+    for k, v in res['mean_win_rate'].items(): print(k, v)
+
+if __name__ == '__main__': main()
