@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from dragon_nb.train import DragonConfig, DragonTrainer, eval_prompts, eval_seeds, train_prompts
-
-TRAIN_SPLIT_ROUND = 999   # `--split train` captions: those of this round, which no run reaches
 from dragon_nb.rewards import RewardContext
 from dragon_nb.evaluate import win_rate
+
+TRAIN_SPLIT_ROUND = 999   # `--split train` captions: those of this round, which no run reaches
 
 def blend(tr: DragonTrainer, tuned: dict, alpha: float):
     "Set the trainable weights of `tr`'s model to base + alpha (tuned - base); the base is `tr.ref` (the frozen copy)."
@@ -57,9 +57,9 @@ def load_runs(runs: list[Path]) -> tuple[DragonTrainer, dict]:
         states.append(torch.load(r/'checkpoint.pt', weights_only=False)['trainable'])
     return tr, {n: sum(st[n] for st in states) / len(states) for n in names}
 
-def run_entry(runs: list[Path], alphas: list[float], draws: list[int], split: str = 'heldout') -> dict:
+def run_entry(runs: list[Path], alphas: list[float], draws: list[int], split: str = 'heldout') -> tuple[str, dict]:
     """Win rate and reward before/after for every alpha; one run: on its own held-out prompts and on each extra draw;
-    several (a soup): on the extra draws only."""
+    several (a soup): on the extra draws only. Returns the entry's name and the entry."""
     t0 = time.time(); soup = len(runs) > 1
     tr, tuned = load_runs(runs); c = tr.cfg
     if split == 'train' and c.rounds >= TRAIN_SPLIT_ROUND: raise SystemExit(f'{runs[0]}: its {c.rounds} rounds reach the --split train prompts.')
@@ -78,20 +78,21 @@ def run_entry(runs: list[Path], alphas: list[float], draws: list[int], split: st
             print(f"{name} draw {d} alpha {a}: win {w['win_rate']:.3f} (Wilson {w['wilson95'][0]:.3f}-{w['wilson95'][1]:.3f}), "
                   f"{base.mean():.4f} -> {s.mean():.4f}", flush=True)
         out['own' if d == c.seed and not soup else f'draw{d}'] = rows
-    seeds = [json.loads((r/'config.json').read_text())['config']['seed'] for r in runs]
-    which = dict(runs=[str(r) for r in runs], seeds=seeds) if soup else dict(run=str(runs[0]), seed=seeds[0])
+    run_seeds = [json.loads((r/'config.json').read_text())['config']['seed'] for r in runs]
+    which = dict(runs=[str(r) for r in runs], seeds=run_seeds) if soup else dict(run=str(runs[0]), seed=run_seeds[0])
     return name, dict(**which, split=split, by_draw=out, seconds=round(time.time() - t0, 1))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('runs', nargs='+')
     ap.add_argument('--alphas', default='0.5,1,1.5,2', help='comma-separated blend factors (1 = the run itself)')
-    ap.add_argument('--draws', default='', help='comma-separated seeds of extra held-out prompt draws')
+    ap.add_argument('--draws', default='', help='comma-separated seeds of extra prompt draws (of the --split)')
     ap.add_argument('--split', default='heldout', choices=('heldout', 'train'), help='caption split of the prompt draws')
     ap.add_argument('--soup', action='store_true', help='average the runs\' weights into one model (runs of one setting, other seeds)')
     ap.add_argument('--out', default='bench/results/clap_extrapolate.json')
     a = ap.parse_args()
     alphas = [float(x) for x in a.alphas.split(',')]; draws = [int(x) for x in a.draws.split(',') if x.strip()]
+    if a.soup and not draws: raise SystemExit('--soup evaluates on the --draws only: give some, e.g. --draws 0,1,2,3,100.')
     out = Path(a.out); res = json.loads(out.read_text()) if out.exists() else dict(runs={})
     res['command'] = 'python ' + ' '.join(sys.argv)
     for group in ([a.runs] if a.soup else [[r] for r in a.runs]):
