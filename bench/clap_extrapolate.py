@@ -27,21 +27,21 @@ import argparse, json, re, sys, time
 from pathlib import Path
 import numpy as np
 import torch
-from dragon_nb.train import DragonConfig, DragonTrainer, eval_prompts, eval_seeds, train_prompts
+from dragon_nb.train import DragonConfig, DragonTrainer, eval_prompts, train_prompts
 from dragon_nb.rewards import RewardContext
 from dragon_nb.evaluate import win_rate
 
 TRAIN_SPLIT_ROUND = 999   # `--split train` captions: those of this round, which no run reaches
 
 def blend(tr: DragonTrainer, tuned: dict, alpha: float):
-    "Set the trainable weights of `tr`'s model to base + alpha (tuned - base); the base is `tr.ref` (the frozen copy)."
+    "Set the trainable weights of `tr`'s model to base + alpha (tuned - base) (`torch.lerp`: exactly the tuned weights at alpha 1); the base is `tr.ref` (the frozen copy)."
     ref = dict(tr.ref.named_parameters())
     with torch.no_grad():
         for n, p in tr.pipe.transformer.named_parameters():
-            if n in tuned: p.copy_(ref[n] + alpha * (tuned[n] - ref[n]))
+            if n in tuned: p.copy_(torch.lerp(ref[n], tuned[n], alpha))
 
-def load_runs(runs: list[Path]) -> tuple[DragonTrainer, dict]:
-    "A trainer on the first run's config with its frozen base, and the trainable weights averaged over `runs` (a model soup; one run: its own)."
+def load_runs(runs: list[Path]) -> tuple[DragonTrainer, dict, list[int]]:
+    "A trainer on the first run's config with its frozen base, the trainable weights averaged over `runs` (a model soup; one run: its own), and the runs' seeds."
     for r in runs:
         if not (r/'config.json').exists() or not (r/'checkpoint.pt').exists():
             raise SystemExit(f'{r}: no config.json and checkpoint.pt. Pass the folder of a finished `cli train` run.')
@@ -55,22 +55,21 @@ def load_runs(runs: list[Path]) -> tuple[DragonTrainer, dict]:
     names = [n for n, p in tr.pipe.transformer.named_parameters() if p.requires_grad]; states = []
     for r in runs:
         states.append(torch.load(r/'checkpoint.pt', weights_only=False)['trainable'])
-    return tr, {n: sum(st[n] for st in states) / len(states) for n in names}
+    return tr, {n: sum(st[n] for st in states) / len(states) for n in names}, [c['seed'] for c in cfgs]
 
 def run_entry(runs: list[Path], alphas: list[float], draws: list[int], split: str = 'heldout') -> tuple[str, dict]:
     """Win rate and reward before/after for every alpha; one run: on its own held-out prompts and on each extra draw;
     several (a soup): on the extra draws only. Returns the entry's name and the entry."""
     t0 = time.time(); soup = len(runs) > 1
-    tr, tuned = load_runs(runs); c = tr.cfg
+    tr, tuned, run_seeds = load_runs(runs); c = tr.cfg
     if split == 'train' and c.rounds >= TRAIN_SPLIT_ROUND: raise SystemExit(f'{runs[0]}: its {c.rounds} rounds reach the --split train prompts.')
     name = f"soup{len(runs)}_{re.sub(r'_s[0-9]+$', '', runs[0].name)}" if soup else runs[0].name
-    gen = dict(steps=c.eval_steps, guidance=None if c.guidance < 0 else c.guidance, progress=False, noise=c.noise)
     out = {}
     for d in ([] if soup else [c.seed]) + [x for x in draws if soup or x != c.seed]:
         prompts = eval_prompts(c.eval_prompts, d) if split == 'heldout' else train_prompts(c.eval_prompts, d, TRAIN_SPLIT_ROUND)
-        seeds = eval_seeds(len(prompts))
-        score = lambda: RewardContext(tr.pipe(prompts, seeds=seeds, **gen), tr.pipe).score(tr.reward)
-        blend(tr, tuned, 0.0); base = score(); rows = {}
+        score = lambda pipe=None: RewardContext(tr.eval_samples(pipe, prompts), tr.pipe).score(tr.reward)
+        with tr.base_model() as p: base = score(p)                  # the base as `evaluate_run` samples it
+        rows = {}
         for a in alphas:
             blend(tr, tuned, a); s = score(); w = win_rate(s, base)
             rows[str(a)] = dict(win_rate=round(w['win_rate'], 4), wilson95=[round(x, 4) for x in w['wilson95']],
@@ -78,7 +77,6 @@ def run_entry(runs: list[Path], alphas: list[float], draws: list[int], split: st
             print(f"{name} draw {d} alpha {a}: win {w['win_rate']:.3f} (Wilson {w['wilson95'][0]:.3f}-{w['wilson95'][1]:.3f}), "
                   f"{base.mean():.4f} -> {s.mean():.4f}", flush=True)
         out['own' if d == c.seed and not soup else f'draw{d}'] = rows
-    run_seeds = [json.loads((r/'config.json').read_text())['config']['seed'] for r in runs]
     which = dict(runs=[str(r) for r in runs], seeds=run_seeds) if soup else dict(run=str(runs[0]), seed=run_seeds[0])
     return name, dict(**which, split=split, by_draw=out, seconds=round(time.time() - t0, 1))
 

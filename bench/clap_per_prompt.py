@@ -46,11 +46,10 @@ def main():
     sc = dict(np.load(cache)) if cache.exists() else {}
     if sc.get('base', np.zeros((n, 0))).shape[0] != n: sc = {}
     base, tuned = [sc.get(k, np.zeros((n, 0))) for k in ('base', 'tuned')]
-    gen = dict(steps=c.eval_steps, guidance=None if c.guidance < 0 else c.guidance, progress=False, noise=c.noise)
     for j in range(base.shape[1], a.seeds):
         seeds = [10_000 + i + 7919 * j for i in range(n)]
-        t = RewardContext(tr.pipe(prompts, seeds=seeds, **gen), tr.pipe).score(tr.reward).numpy()
-        with tr.base_model() as p: b = RewardContext(p(prompts, seeds=seeds, **gen), tr.pipe).score(tr.reward).numpy()
+        t = RewardContext(tr.eval_samples(prompts=prompts, seeds=seeds), tr.pipe).score(tr.reward).numpy()
+        with tr.base_model() as p: b = RewardContext(tr.eval_samples(p, prompts, seeds), tr.pipe).score(tr.reward).numpy()
         base, tuned = np.c_[base, b], np.c_[tuned, t]
         np.savez(cache, base=base, tuned=tuned)
         print(f'seed block {j + 1}/{a.seeds}: {time.time() - t0:.0f} s', flush=True)

@@ -398,10 +398,10 @@ class DragonTrainer:
         return self.run
 
     @torch.no_grad()
-    def eval_samples(self, pipe: DragonPipeline | None = None) -> Samples:
-        "Samples of `pipe` (default: the model being tuned) for the evaluation prompts and their fixed seeds."
-        c = self.cfg; prompts = run_eval_prompts(c)
-        return (pipe or self.pipe)(prompts, seeds=eval_seeds(len(prompts)), steps=c.eval_steps,
+    def eval_samples(self, pipe: DragonPipeline | None = None, prompts: list[str] | None = None, seeds: list[int] | None = None) -> Samples:
+        "Samples of `pipe` (default: the model being tuned) with the run's evaluation settings, for `prompts` and `seeds` (default: the evaluation prompts and their fixed seeds)."
+        c = self.cfg; prompts = run_eval_prompts(c) if prompts is None else prompts
+        return (pipe or self.pipe)(prompts, seeds=eval_seeds(len(prompts)) if seeds is None else seeds, steps=c.eval_steps,
                                    guidance=None if c.guidance < 0 else c.guidance, progress=False, noise=c.noise)
 
     def quick_eval(self) -> float:
