@@ -5,6 +5,7 @@
 # %% ../nbs/11_sampler.ipynb #309aa719
 from __future__ import annotations
 import time
+import warnings
 import torch
 from tqdm.auto import tqdm
 from diffusers.utils.torch_utils import randn_tensor
@@ -66,7 +67,9 @@ def denoise(pipe: DragonPipeline, cond: Conditioning, gens: list[torch.Generator
         if cfg:
             u, c = out.chunk(2)
             out = u + guidance * (c - u)
-        lat = sched.step(out, t, lat, generator=gens).prev_sample
+        with warnings.catch_warnings():   # torchsde's boundary check trips on float32 sigma_min and the final sigma 0;
+            warnings.filterwarnings('ignore', r'Should have t[ab]>=t0', UserWarning)   # harmless, as in diffusers' own pipeline
+            lat = sched.step(out, t, lat, generator=gens).prev_sample
         if bar is not None: bar.update(b)
     return lat
 
