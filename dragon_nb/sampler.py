@@ -67,8 +67,8 @@ def denoise(pipe: DragonPipeline, cond: Conditioning, gens: list[torch.Generator
         if cfg:
             u, c = out.chunk(2)
             out = u + guidance * (c - u)
-        with warnings.catch_warnings():   # torchsde's boundary check trips on float32 sigma_min and the final sigma 0;
-            warnings.filterwarnings('ignore', r'Should have t[ab]>=t0', UserWarning)   # harmless, as in diffusers' own pipeline
+        with warnings.catch_warnings():   # torchsde's interval check trips on float32 sigma_min/sigma_max and the final sigma 0;
+            warnings.filterwarnings('ignore', r'Should have t[ab][<>]=t[01]', UserWarning)   # harmless, as in diffusers' own pipeline
             lat = sched.step(out, t, lat, generator=gens).prev_sample
         if bar is not None: bar.update(b)
     return lat
