@@ -41,6 +41,22 @@ def test_nbdev_clean_keeps_parameters_tag(root, tmp_path):
         assert 'scrolled' not in c['metadata'] and c['execution_count'] is None
     finally: p.unlink()
 
+def parameter_notebooks(root):
+    return [nb for nb in notebooks(root) if any('parameters' in c.get('metadata', {}).get('tags', [])
+                                                for c in json.loads(nb.read_text())['cells'])]
+
+def test_papermill_lists_every_parameter(root):
+    "`papermill --help-notebook` shows every name the parameters cell assigns (papermill skips a line it cannot parse)."
+    import ast, papermill
+    nbs = parameter_notebooks(root)
+    assert {nb.name for nb in nbs} >= {'train.ipynb', 'explore.ipynb'}, nbs
+    for nb in nbs:
+        cell = next(c for c in json.loads(nb.read_text())['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+        assigned = [n.target.id for n in ast.parse(''.join(cell['source'])).body if isinstance(n, ast.AnnAssign)]
+        assert assigned, f'{nb.name}: the parameters cell assigns nothing with a type annotation'
+        listed = list(papermill.inspect_notebook(str(nb)))
+        assert listed == assigned, f'{nb.name}: papermill lists {sorted(set(assigned) - set(listed))} as missing: a comment with "=" in it?'
+
 def test_readme_in_sync_with_index(root):
     r = subprocess.run([sys.executable, '-m', 'dragon_nb.cli', 'readme', '--check'], cwd=root, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr + r.stdout
