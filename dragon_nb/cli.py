@@ -112,12 +112,13 @@ def main(argv=None):
     d.add_argument('--rounds', type=int, default=8, help='rounds of the fine-tune (0: generate only)')
     d.add_argument('--preset', default='cpu', help="the fine-tune's other settings: a preset of dragon_nb.train.PRESETS")
     t = sub.add_parser('train', help='one DRAGON run: a preset plus any DragonConfig field as a flag (--preset cpu --reward fad --rounds 20 ...)')
-    from dragon_nb.train import DragonConfig, PRESETS
+    from dragon_nb.train import DragonConfig, PRESETS, config_docs
     from dataclasses import fields
     t.add_argument('--preset', default='smoke', help=f"starting values, one of {sorted(PRESETS)}; flags given override them")
+    docs = config_docs()
     for f in fields(DragonConfig):
         flags = dict.fromkeys(['--' + f.name.replace('_', '-'), '--' + f.name])    # --prompts-per-round or --prompts_per_round
-        t.add_argument(*flags, dest=f.name, type=type(f.default), default=None, help=f'default: the preset, else {f.default!r}')
+        t.add_argument(*flags, dest=f.name, type=type(f.default), default=None, help=f'{docs[f.name]} (default: the preset, else {f.default!r})'.replace('%', '%%'))
     w = sub.add_parser('sweep', help='run nbs/train.ipynb once per run of a sweep file (resumable)')
     w.add_argument('spec', help='sweep JSON file'); w.add_argument('--out', default=None); w.add_argument('--parallel', type=int, default=1)
     w.add_argument('--launcher', default='', help="e.g. 'accelerate launch --num_processes 8': run the train CLI under it instead of papermill")

@@ -19,9 +19,10 @@ from .metrics import vendi_score
 
 # %% auto #0
 __all__ = ['PRESETS', 'SET_REWARD_PRESET', 'KTO_PRESET', 'LORA_TARGETS', 'TRAINABLE_SETS', 'read_prompts', 'DragonConfig',
-           'preset_config', 'caption_draws', 'train_prompts', 'eval_prompts', 'round_plan', 'run_eval_prompts',
-           'eval_seeds', 'add_lora', 'select_trainable', 'adapters_off', 'trainable_state', 'build_demos', 'demo_loss',
-           'dist_info', 'init_distributed', 'gather_samples', 'reward_encoders', 'needs_audio', 'DragonTrainer']
+           'config_docs', 'preset_config', 'caption_draws', 'train_prompts', 'eval_prompts', 'round_plan',
+           'run_eval_prompts', 'eval_seeds', 'add_lora', 'select_trainable', 'adapters_off', 'trainable_state',
+           'build_demos', 'demo_loss', 'dist_info', 'init_distributed', 'gather_samples', 'reward_encoders',
+           'needs_audio', 'DragonTrainer']
 
 # %% ../nbs/60_train.ipynb #abe12baa
 def read_prompts(path: str | Path, what: str = 'prompt_file') -> list[str]:
@@ -50,8 +51,8 @@ class DragonConfig:
     noise: str = 'gaussian'         # SDE noise source of the sampler: 'gaussian' (fast) | 'brownian' (diffusers-exact)
     beta: float = 1000.0            # DPO/KTO inverse temperature on per-sample v-MSE differences
     lr: float = 1e-5                # AdamW learning rate
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
+    weight_decay: float = 0.0       # AdamW weight decay (>= 0)
+    grad_clip: float = 1.0          # largest global gradient norm per step (> 0; inf: no clipping)
     warmup: int = 0                 # linear warm-up, in optimizer steps
     updates_per_round: int = 1      # passes over each round's demonstrations
     micro_batch: int = 16           # demonstrations (pairs for DPO) per optimizer step
@@ -61,7 +62,7 @@ class DragonConfig:
     eval_every: int = 0             # every this many rounds, score the eval prompts and log `eval_reward` (0: only at the end)
     prompt_file: str = ''           # training prompts, one per line ('' : new toymusic captions each round); rounds cycle through it
     eval_prompt_file: str = ''      # evaluation prompts, one per line ('' : toymusic captions of held-out pairs); the first eval_prompts
-    seed: int = 0
+    seed: int = 0                   # draws the training captions, sample seeds, DPO timesteps/noise and held-out captions
     model: str = ''                 # '' : the embedded default; else a model folder (saved pipeline or StableAudioPipeline)
     run_dir: str = ''               # '' : data/runs/<utc-time>-<reward> (under $DRAGON_RUNS if set)
     device: str = ''                # '' : CUDA if available, else CPU
@@ -75,6 +76,11 @@ class DragonConfig:
         if self.kto_labels not in ('paired', 'median'): raise ValueError(f"kto_labels must be 'paired' or 'median', got {self.kto_labels!r}.")
         if not self.beta > 0: raise ValueError(f"beta must be > 0, got {self.beta}. Typical values: 100-5000 (see method.md §2.5).")
         if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr}.")
+        if not self.weight_decay >= 0: raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}.")
+        if not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be > 0 (the largest gradient norm; float('inf') turns clipping off), got {self.grad_clip}.")
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(f"warmup must be an integer >= 0 (optimizer steps; 0: none), got {self.warmup!r}.")
         for f in ('rounds', 'prompts_per_round', 'demo_steps', 'eval_steps', 'updates_per_round', 'micro_batch', 'k'):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{f} must be an integer >= 1, got {v!r}.")
@@ -99,6 +105,11 @@ class DragonConfig:
         if self.model and not Path(self.model).exists():
             raise FileNotFoundError(f"model folder '{self.model}' not found. Leave model='' for the embedded default, or pass a local folder.")
         return self
+
+def config_docs() -> dict[str, str]:
+    "Each `DragonConfig` field's comment, by name (the CLI's `--help` shows them), read from the exported module's source."
+    import inspect, re, dragon_nb.train as m
+    return {g[1]: g[2].strip() for g in re.finditer(r"^    (\w+): [^#\n]*#(.*)$", inspect.getsource(m.DragonConfig), re.M)}
 
 # %% ../nbs/60_train.ipynb #96f075f4
 PRESETS = {

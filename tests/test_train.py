@@ -19,12 +19,22 @@ def test_papermill_uses_injected_reward(root, tmp_path):
     r = _papermill(root, tmp_path/'out.ipynb', dict(reward='fad', rounds=1, prompts_per_round=2, demo_steps=2,
                                                     eval_prompts=4, eval_steps=2, run_dir=tmp_path/'run'))
     assert r.returncode == 0, r.stderr[-3000:]
+    assert 'unknown parameter' not in r.stderr, r.stderr[-3000:]     # papermill knows every name it injected
     cfg = json.loads((tmp_path/'run'/'config.json').read_text())
     assert cfg['config']['reward'] == 'fad' and cfg['reward'] == 'dsfad-clap-upbeat'     # the alias was injected, not the default
     ev = json.loads((tmp_path/'run'/'eval.json').read_text())
     assert ev['reward'] == 'dsfad-clap-upbeat' and 0 <= ev['win_rate'] <= 1
     for f in ('metrics.jsonl', 'checkpoint.pt', 'plots/reward_curve.png', 'plots/umap.png', 'samples/00_base.wav', 'samples/00_tuned.wav'):
         assert (tmp_path/'run'/f).exists(), f
+
+def test_template_parameters_are_the_config(root):
+    "nbs/train.ipynb's parameters cell is DragonConfig field by field (names, order, defaults), then map_method."
+    import ast
+    from dataclasses import fields
+    nb = json.loads((root/'nbs'/'train.ipynb').read_text())
+    cell = next(c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+    got = [(n.target.id, ast.literal_eval(n.value)) for n in ast.parse(''.join(cell['source'])).body]
+    assert got == [(f.name, f.default) for f in fields(DragonConfig)] + [('map_method', 'umap')]
 
 @pytest.mark.parametrize('bad, msg', [(dict(beta=0), 'beta must be > 0'), (dict(map_method='tsne'), "map_method must be 'umap' or 'pca'")])
 def test_bad_parameters_fail_in_the_first_cells(root, tmp_path, bad, msg):
