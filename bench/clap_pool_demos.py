@@ -15,6 +15,11 @@ samples against p's text gives
   caption with other drums/reverb words), so a sample made for "with drums" can be the negative of "without drums";
 - `shared`: best vs worst of p's own k samples ranked by their mean CLAP score over the round's prompts (the part of the
   score that `contrast` removes: what a clip gains for every caption alike).
+- `swap` (caption swap): for each prompt, the one of its own samples whose CLAP scores over the round's captions spread
+  most, paired with itself: conditioned on its best caption of the round (winner) vs its worst (loser). Both sides are
+  the same clip with the same noise and timestep, so no change shared by every clip can lower the loss; only how the
+  caption steers the denoiser can;
+- `ownswap`: the shipped pair plus the `swap` pair for each prompt (twice the pairs per round).
 Each mode is one `cpu`-preset run with the settings of the best CPU clap run (`--trainable prompt-path --k 8
 --prompts-per-round 16 --updates-per-round 16 --lr 3e-5`, seed 0 unless --seed) and the usual held-out evaluation (64 prompts,
 seeds shared with the base). The `own` mode is the baseline in the same script. Results merge into --out, keyed by
@@ -23,8 +28,14 @@ Session 17, `siblings`: 32.8% (seed 0, Wilson 23-45%, CLAP score 0.389 -> 0.368)
 DPO loss falls to ~0.06 (the negatives, made for another caption, are easy), drums=True prompts now lose more than the
 others (31% / 33% vs 36% / 45%) and the mean gain is negative in 7 of the 8 drums x reverb cells of the two seeds.
 Session 17, `shared`: 56.3% (seed 0, Wilson 44-68%, 0.389 -> 0.389) and 64.1% (seed 1, 52-75%, 0.369 -> 0.380).
+Session 23 (each run alone with 2 threads, AMD EPYC; c0 = `own` on the same machine, `bench/clap_two_threads.py` and
+the runs of session 20, seeds 0-6: 67.2, 60.9, 50.0, 70.3, 54.7, 62.5, 68.8%, mean 62.1%, CLAP gain +0.019): `swap` alone
+53.1% / 51.6% (seeds 0 / 1; gain +0.017 / +0.007, 153-158 s): the loss falls to ~0.37 with implicit accuracy ~0.96, the
+caption-to-clip association is learned and does not raise the per-prompt win rate. `ownswap`: 71.9, 60.9, 60.9, 57.8,
+76.6, 64.1, 62.5% over seeds 0-6, **mean 65.0%** (gain +0.021; 188-210 s per run), per seed -12.5 to +21.9 points from
+c0: as much as 6x the data (x6u8, 65.6% in 610-669 s) at a third of the time, no closer to 75%.
 
-    python bench/clap_pool_demos.py --modes own,pool,mixed,contrast,siblings,shared [--seed 0] [--runs data/runs/pool-demos] [--out bench/results/clap_pool_demos.json]
+    python bench/clap_pool_demos.py --modes own,pool,mixed,contrast,siblings,shared,swap,ownswap [--seed 0] [--runs data/runs/pool-demos] [--out bench/results/clap_pool_demos.json]
 """
 import argparse, json, time
 from pathlib import Path
@@ -43,6 +54,20 @@ def pool_demos(ctx, mode: str) -> Demos:
     if mode == 'contrast': S = S - S.mean(1, keepdim=True)
     if mode == 'shared': S = S.mean(1, keepdim=True).expand_as(S)
     lat, prompts, pos, neg = [], [], [], []
+    if mode in ('swap', 'ownswap'):
+        for j, g in enumerate(groups):
+            own = (s.group == g).nonzero().flatten()
+            if mode == 'ownswap':                                   # the shipped pair first
+                w, l = int(own[S[own, j].argmax()]), int(own[S[own, j].argmin()])
+                if S[w, j] > S[l, j]:
+                    pos.append(len(lat)); lat.append(s.latents[w]); prompts.append(gp[j])
+                    neg.append(len(lat)); lat.append(s.latents[l]); prompts.append(gp[j])
+            i = int(own[(S[own].max(1).values - S[own].min(1).values).argmax()])   # the own clip whose captions differ most
+            pos.append(len(lat)); lat.append(s.latents[i]); prompts.append(gp[int(S[i].argmax())])
+            neg.append(len(lat)); lat.append(s.latents[i]); prompts.append(gp[int(S[i].argmin())])
+        s.latents, s.prompts, s.group = torch.stack(lat), prompts, torch.arange(len(prompts)) // 2
+        return Demos(pos, neg, True, dict(rule=f'{mode}: one clip under its best vs its worst caption of the round'
+                                                + (', plus the shipped pair' if mode == 'ownswap' else '')))
     for j, g in enumerate(groups):
         own = (s.group == g).nonzero().flatten()
         w = int(own[S[own, j].argmax()]) if mode in ('contrast', 'siblings', 'shared') else int(S[:, j].argmax())
@@ -90,8 +115,8 @@ def main():
     a = ap.parse_args()
     orig = T.build_demos
     for mode in a.modes.split(','):
-        if mode not in ('own', 'pool', 'mixed', 'contrast', 'siblings', 'shared'):
-            raise SystemExit(f"unknown mode {mode!r}: use own, pool, mixed, contrast, siblings or shared.")
+        if mode not in ('own', 'pool', 'mixed', 'contrast', 'siblings', 'shared', 'swap', 'ownswap'):
+            raise SystemExit(f"unknown mode {mode!r}: use own, pool, mixed, contrast, siblings, shared, swap or ownswap.")
         def build(reward, ctx, cfg, seed=0, mode=mode):
             d, st = orig(reward, ctx, cfg, seed)            # the round's reward statistics, and the shipped pairs
             return (d if mode == 'own' else pool_demos(ctx, mode)), st
