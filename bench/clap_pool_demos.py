@@ -33,9 +33,13 @@ the runs of session 20, seeds 0-6: 67.2, 60.9, 50.0, 70.3, 54.7, 62.5, 68.8%, me
 53.1% / 51.6% (seeds 0 / 1; gain +0.017 / +0.007, 153-158 s): the loss falls to ~0.37 with implicit accuracy ~0.96, the
 caption-to-clip association is learned and does not raise the per-prompt win rate. `ownswap`: 71.9, 60.9, 60.9, 57.8,
 76.6, 64.1, 62.5% over seeds 0-6, **mean 65.0%** (gain +0.021; 188-210 s per run), per seed -12.5 to +21.9 points from
-c0: as much as 6x the data (x6u8, 65.6% in 610-669 s) at a third of the time, no closer to 75%.
+c0: as much as 6x the data (x6u8, 65.6% in 610-669 s) at a third of the time, no closer to 75%. `ownswap` with 3x the
+prompts per round and half the passes (`--modes ownswap --prompts-per-round 48 --updates-per-round 8 [--seed S]`, rows
+`ownswap_x3u8*`, 372-383 s): 65.6, 56.3, 53.1% on seeds 0-2 (mean 58.3%; CLAP gain +0.028), below the 1x runs on the
+same seeds (64.6%).
 
     python bench/clap_pool_demos.py --modes own,pool,mixed,contrast,siblings,shared,swap,ownswap [--seed 0] [--runs data/runs/pool-demos] [--out bench/results/clap_pool_demos.json]
+                                   [--prompts-per-round 48] [--updates-per-round 8]
 """
 import argparse, json, time
 from pathlib import Path
@@ -112,7 +116,11 @@ def main():
     ap.add_argument('--modes', default='own,pool,mixed,contrast'); ap.add_argument('--runs', default='data/runs/pool-demos')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', default='bench/results/clap_pool_demos.json')
+    ap.add_argument('--prompts-per-round', type=int, default=None, help="instead of c0's 16 (the row key gains _x<n/16>u<passes>)")
+    ap.add_argument('--updates-per-round', type=int, default=None, help="instead of c0's 16")
     a = ap.parse_args()
+    over = {k: v for k, v in (('prompts_per_round', a.prompts_per_round), ('updates_per_round', a.updates_per_round)) if v is not None}
+    tag = f"_x{over.get('prompts_per_round', 16) // 16}u{over.get('updates_per_round', 16)}" if over else ''
     orig = T.build_demos
     for mode in a.modes.split(','):
         if mode not in ('own', 'pool', 'mixed', 'contrast', 'siblings', 'shared', 'swap', 'ownswap'):
@@ -121,8 +129,8 @@ def main():
             d, st = orig(reward, ctx, cfg, seed)            # the round's reward statistics, and the shipped pairs
             return (d if mode == 'own' else pool_demos(ctx, mode)), st
         T.build_demos = build
-        key = mode if a.seed == 0 else f'{mode}_s{a.seed}'
-        extra = {}
+        key = mode + tag + ('' if a.seed == 0 else f'_s{a.seed}')
+        extra = dict(over)
         if mode == 'siblings':
             Path(a.runs).mkdir(parents=True, exist_ok=True); pf = Path(a.runs)/f'{key}_prompts.txt'
             pf.write_text('\n'.join(minimal_pair_prompts(a.seed)) + '\n'); extra['prompt_file'] = str(pf)
