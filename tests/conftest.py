@@ -23,6 +23,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope='session')
 def root(): return ROOT
 
+def parameters_cell(nb: dict) -> dict | None:
+    "The papermill `parameters`-tagged cell of a notebook's JSON, or None."
+    return next((c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])), None)
+
 @pytest.fixture(scope='session')
 def default_pipe():
     from dragon_nb import load_pipeline

@@ -11,6 +11,7 @@ model weights. Run: `pytest -m browser tests/test_browser.py -s`.
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request, uuid
 from pathlib import Path
 import pytest
+from conftest import parameters_cell
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def _free_port() -> int:
 def _notebook_copy(dst: Path):
     "nbs/explore.ipynb with the parameters cell replaced by PARAMS."
     nb = json.loads((ROOT/'nbs'/'explore.ipynb').read_text())
-    cell = next(c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+    cell = parameters_cell(nb)
     cell['source'] = [f'{k} = {v!r}\n' for k, v in PARAMS.items()]
     dst.write_text(json.dumps(nb))
 

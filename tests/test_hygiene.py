@@ -2,6 +2,7 @@
 import json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from conftest import parameters_cell
 
 HEAVY = ('audio/', 'application/vnd.jupyter.widget', 'application/vnd.plotly')
 
@@ -41,17 +42,13 @@ def test_nbdev_clean_keeps_parameters_tag(root, tmp_path):
         assert 'scrolled' not in c['metadata'] and c['execution_count'] is None
     finally: p.unlink()
 
-def parameter_notebooks(root):
-    return [nb for nb in notebooks(root) if any('parameters' in c.get('metadata', {}).get('tags', [])
-                                                for c in json.loads(nb.read_text())['cells'])]
-
 def test_papermill_lists_every_parameter(root):
     "`papermill --help-notebook` shows every name the parameters cell assigns (papermill skips a line it cannot parse)."
     import ast, papermill
-    nbs = parameter_notebooks(root)
-    assert {nb.name for nb in nbs} >= {'train.ipynb', 'explore.ipynb'}, nbs
-    for nb in nbs:
-        cell = next(c for c in json.loads(nb.read_text())['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+    cells = {nb: parameters_cell(json.loads(nb.read_text())) for nb in notebooks(root)}
+    cells = {nb: c for nb, c in cells.items() if c is not None}
+    assert {nb.name for nb in cells} >= {'train.ipynb', 'explore.ipynb'}, cells
+    for nb, cell in cells.items():
         assigned = [n.target.id for n in ast.parse(''.join(cell['source'])).body if isinstance(n, ast.AnnAssign)]
         assert assigned, f'{nb.name}: the parameters cell assigns nothing with a type annotation'
         listed = list(papermill.inspect_notebook(str(nb)))

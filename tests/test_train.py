@@ -3,6 +3,7 @@ import json, math, os, signal, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
 import pytest, torch
+from conftest import parameters_cell
 from dragon_nb.train import DragonConfig, DragonTrainer, demo_loss
 from dragon_nb.demos import Demos
 from dragon_nb.losses import dpo_loss, kto_loss
@@ -31,8 +32,7 @@ def test_template_parameters_are_the_config(root):
     "nbs/train.ipynb's parameters cell is DragonConfig field by field (names, order, defaults), then map_method."
     import ast
     from dataclasses import fields
-    nb = json.loads((root/'nbs'/'train.ipynb').read_text())
-    cell = next(c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+    cell = parameters_cell(json.loads((root/'nbs'/'train.ipynb').read_text()))
     got = [(n.target.id, ast.literal_eval(n.value)) for n in ast.parse(''.join(cell['source'])).body]
     assert got == [(f.name, f.default) for f in fields(DragonConfig)] + [('map_method', 'umap')]
 
