@@ -139,7 +139,9 @@ def main(argv=None):
     elif a.cmd == 'train':
         from dragon_nb.train import DragonTrainer, preset_config
         given = {f.name: getattr(a, f.name) for f in fields(DragonConfig) if getattr(a, f.name) is not None}
-        tr = DragonTrainer(preset_config(a.preset, given.pop('reward', 'aesthetics'), **given))
+        try: cfg = preset_config(a.preset, given.pop('reward', 'aesthetics'), **given).validate()
+        except (ValueError, FileNotFoundError) as e: t.error(str(e))      # a bad value: usage and the message, exit status 2
+        tr = DragonTrainer(cfg)
         print(f"\nDone: {tr.fit()}")
     elif a.cmd == 'sweep':
         from dragon_nb.sweep import run_sweep
