@@ -57,34 +57,27 @@ def pool_demos(ctx, mode: str) -> Demos:
     S = a @ ctx.text('clap', gp).pooled.T                         # (samples, prompts): the CLAP score of every sample for every prompt
     if mode == 'contrast': S = S - S.mean(1, keepdim=True)
     if mode == 'shared': S = S.mean(1, keepdim=True).expand_as(S)
-    lat, prompts, pos, neg = [], [], [], []
-    if mode in ('swap', 'ownswap'):
-        for j, g in enumerate(groups):
-            own = (s.group == g).nonzero().flatten()
-            if mode == 'ownswap':                                   # the shipped pair first
-                w, l = int(own[S[own, j].argmax()]), int(own[S[own, j].argmin()])
-                if S[w, j] > S[l, j]:
-                    pos.append(len(lat)); lat.append(s.latents[w]); prompts.append(gp[j])
-                    neg.append(len(lat)); lat.append(s.latents[l]); prompts.append(gp[j])
-            i = int(own[(S[own].max(1).values - S[own].min(1).values).argmax()])   # the own clip whose captions differ most
-            pos.append(len(lat)); lat.append(s.latents[i]); prompts.append(gp[int(S[i].argmax())])
-            neg.append(len(lat)); lat.append(s.latents[i]); prompts.append(gp[int(S[i].argmin())])
-        s.latents, s.prompts, s.group = torch.stack(lat), prompts, torch.arange(len(prompts)) // 2
-        return Demos(pos, neg, True, dict(rule=f'{mode}: one clip under its best vs its worst caption of the round'
-                                                + (', plus the shipped pair' if mode == 'ownswap' else '')))
+    pairs = []                                                    # (winner, its caption, loser, its caption)
     for j, g in enumerate(groups):
         own = (s.group == g).nonzero().flatten()
-        w = int(own[S[own, j].argmax()]) if mode in ('contrast', 'siblings', 'shared') else int(S[:, j].argmax())
-        sib = groups[4 * (j // 4):4 * (j // 4) + 4]                  # p and its 3 drums/reverb siblings (minimal-pair prompts)
-        cand = torch.cat([(s.group == h).nonzero().flatten() for h in sib]) if mode == 'siblings' else own
-        l = int(S[:, j].argmin()) if mode == 'pool' else int(cand[S[cand, j].argmin()])
-        if S[w, j] <= S[l, j]: continue
-        pos.append(len(lat)); lat.append(s.latents[w]); prompts.append(gp[j])
-        neg.append(len(lat)); lat.append(s.latents[l]); prompts.append(gp[j])
-    s.latents, s.prompts, s.group = torch.stack(lat), prompts, torch.arange(len(prompts)) // 2
+        if mode != 'swap':                                        # two clips under the prompt's own caption
+            w = int(S[:, j].argmax()) if mode in ('pool', 'mixed') else int(own[S[own, j].argmax()])
+            sib = groups[4 * (j // 4):4 * (j // 4) + 4]              # p and its 3 drums/reverb siblings (minimal-pair prompts)
+            cand = torch.cat([(s.group == h).nonzero().flatten() for h in sib]) if mode == 'siblings' else own
+            l = int(S[:, j].argmin()) if mode == 'pool' else int(cand[S[cand, j].argmin()])
+            if S[w, j] > S[l, j]: pairs.append((w, j, l, j))
+        if mode in ('swap', 'ownswap'):                           # the own clip whose captions differ most, under its best vs worst
+            i = int(own[(S[own].max(1).values - S[own].min(1).values).argmax()])
+            pairs.append((i, int(S[i].argmax()), i, int(S[i].argmin())))
+    s.latents = torch.stack([s.latents[x] for w, _, l, _ in pairs for x in (w, l)])
+    s.prompts = [gp[c] for _, cw, _, cl in pairs for c in (cw, cl)]
+    s.group = torch.arange(len(s.prompts)) // 2
+    pos, neg = list(range(0, len(s.prompts), 2)), list(range(1, len(s.prompts), 2))
     rule = dict(contrast='own samples, CLAP score minus its mean over the round prompts',
                 siblings='own best vs worst among the samples of the prompt and its drums/reverb siblings',
-                shared="own samples ranked by their mean CLAP score over the round's prompts").get(mode, 'best vs worst over the round')
+                shared="own samples ranked by their mean CLAP score over the round's prompts",
+                swap="one clip under its best vs its worst caption of the round",
+                ownswap="own best vs worst, plus one clip under its best vs its worst caption of the round").get(mode, 'best vs worst over the round')
     return Demos(pos, neg, True, dict(rule=f'{mode}: {rule}'))
 
 C0 = dict(trainable='prompt-path', k=8, prompts_per_round=16, updates_per_round=16, lr=3e-5)   # the best CPU clap run's settings
