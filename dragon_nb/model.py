@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
-from diffusers import StableAudioDiTModel, CosineDPMSolverMultistepScheduler, AutoencoderOobleck
+import torch.nn.functional as F
+from diffusers import StableAudioDiTModel, UNet2DConditionModel, CosineDPMSolverMultistepScheduler, AutoencoderOobleck
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from diffusers.models.embeddings import get_1d_rotary_pos_embed
@@ -17,8 +18,9 @@ from .core import data_dir, git_commit, save_json
 from .audio import MelSpec
 
 # %% auto #0
-__all__ = ['PIPELINE_FILE', 'MelCodec', 'OobleckCodec', 'Conditioning', 'MiniLMConditioner', 'minilm', 'StableAudioConditioner',
-           'rotary_embedding', 'dit_forward', 'v_diffuse', 'denoise_error', 'default_scheduler', 'default_transformer',
+__all__ = ['UNET_TIME_SCALE', 'PIPELINE_FILE', 'DENOISERS', 'MelCodec', 'OobleckCodec', 'Conditioning', 'MiniLMConditioner',
+           'minilm', 'StableAudioConditioner', 'rotary_embedding', 'fold_factor', 'latent_shape', 'model_forward',
+           'dit_forward', 'v_diffuse', 'denoise_error', 'default_scheduler', 'default_transformer', 'default_unet',
            'DragonPipeline', 'default_model_dir', 'load_pipeline']
 
 # %% ../nbs/10_model.ipynb #5206dc45
@@ -176,26 +178,54 @@ class StableAudioConditioner(nn.Module):
         return Conditioning(tokens, glob, torch.zeros_like(tokens), glob)
 
 # %% ../nbs/10_model.ipynb #11454aaa
+UNET_TIME_SCALE = 1000.0     # the UNet sees 1000 t: its sinusoidal time features are laid out for integer-like steps
+
 def rotary_embedding(transformer: StableAudioDiTModel, t: int, n_global: int = 1):
     "The rotary position embedding the DiT expects for `t` latent frames plus `n_global` prepended tokens."
     return get_1d_rotary_pos_embed(transformer.config.attention_head_dim // 2, t + n_global, use_real=True,
                                    repeat_interleave_real=False)
 
-def dit_forward(transformer: StableAudioDiTModel, x: torch.Tensor, t: torch.Tensor, cond: Conditioning,
-                uncond: bool = False) -> torch.Tensor:
-    "Run the DiT on `(b, c, t)` inputs at times `t` (b,) with `cond` (or its unconditional half)."
-    rot = rotary_embedding(transformer, x.shape[-1], cond.global_states.shape[1])
-    rot = tuple(r.to(x.device) for r in rot)
+def fold_factor(unet: UNet2DConditionModel) -> int:
+    "Space-to-depth factor `f` of a UNet denoiser (`in_channels = f*f`)."
+    f = math.isqrt(unet.config.in_channels)
+    if f * f != unet.config.in_channels or unet.config.out_channels != unet.config.in_channels:
+        raise ValueError(f"A UNet denoiser needs in_channels = out_channels = f*f (a folded one-channel image), got "
+                         f"{unet.config.in_channels} -> {unet.config.out_channels}.")
+    return f
+
+def latent_shape(transformer) -> tuple[int, int]:
+    "`(channels, frames)` of the latents a denoiser generates."
+    cfg = transformer.config
+    if isinstance(transformer, UNet2DConditionModel):
+        f, (h, w) = fold_factor(transformer), cfg.sample_size
+        return h * f, w * f
+    return cfg.in_channels, cfg.sample_size
+
+def model_forward(transformer, x: torch.Tensor, t: torch.Tensor, tokens: torch.Tensor, global_states: torch.Tensor,
+                  rotary=None) -> torch.Tensor:
+    "Prediction of the denoiser (DiT or UNet) for `(b, c, t)` inputs at times `t` (b,); `rotary`: a precomputed DiT rotary embedding."
+    t = t.to(x.dtype).expand(x.shape[0])
+    if isinstance(transformer, UNet2DConditionModel):
+        f = fold_factor(transformer)
+        img = F.pixel_unshuffle(x[:, None], f)
+        out = transformer(img, t * UNET_TIME_SCALE, encoder_hidden_states=tokens, class_labels=global_states.flatten(1),
+                          return_dict=False)[0]
+        return F.pixel_shuffle(out, f)[:, 0]
+    if rotary is None: rotary = tuple(r.to(x.device) for r in rotary_embedding(transformer, x.shape[-1], global_states.shape[1]))
+    return transformer(x, t, encoder_hidden_states=tokens, global_hidden_states=global_states,
+                       rotary_embedding=rotary, return_dict=False)[0]
+
+def dit_forward(transformer, x: torch.Tensor, t: torch.Tensor, cond: Conditioning, uncond: bool = False) -> torch.Tensor:
+    "Run the denoiser on `(b, c, t)` inputs at times `t` (b,) with `cond` (or its unconditional half)."
     tok, glob = (cond.uncond_tokens, cond.uncond_global) if uncond else (cond.tokens, cond.global_states)
-    return transformer(x, t.to(x.dtype), encoder_hidden_states=tok, global_hidden_states=glob,
-                       rotary_embedding=rot, return_dict=False)[0]
+    return model_forward(transformer, x, t, tok, glob)
 
 def v_diffuse(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Noisy input and v-target at times `t` (b,) for clean `x0` and `noise` (both `(b, c, t)`)."
     a, s = torch.cos(math.pi/2 * t)[:, None, None], torch.sin(math.pi/2 * t)[:, None, None]
     return a * x0 + s * noise, a * noise - s * x0
 
-def denoise_error(transformer: StableAudioDiTModel, x0: torch.Tensor, cond: Conditioning, t: torch.Tensor,
+def denoise_error(transformer, x0: torch.Tensor, cond: Conditioning, t: torch.Tensor,
                   noise: torch.Tensor) -> torch.Tensor:
     "Per-sample v-MSE `(b,)`, averaged over channels and frames: the quantity DPO/KTO compare."
     xt, v = v_diffuse(x0, t, noise)
@@ -216,12 +246,26 @@ def default_transformer(latent_channels: int = 128, frames: int = 64, layers: in
                                out_channels=latent_channels, cross_attention_dim=heads*head_dim, time_proj_dim=128,
                                global_states_input_dim=cond_dim, cross_attention_input_dim=cond_dim)
 
+def default_unet(n_mels: int = 64, frames: int = 128, fold: int = 2, channels: tuple = (32, 64, 128, 128),
+                 attn_levels: int = 2, layers_per_block: int = 1, heads: int = 4, cond_dim: int = 384) -> UNet2DConditionModel:
+    "A small `UNet2DConditionModel` over the `(n_mels, frames)` log-mel image folded by `fold`; `heads` attention heads, cross-attention only at the `attn_levels` lowest resolutions."
+    if n_mels % (fold * 2 ** (len(channels) - 1)) or frames % (fold * 2 ** (len(channels) - 1)):
+        raise ValueError(f"n_mels={n_mels} and frames={frames} must be divisible by fold * 2**(levels-1) = {fold * 2 ** (len(channels) - 1)}.")
+    n = len(channels)
+    return UNet2DConditionModel(
+        sample_size=(n_mels // fold, frames // fold), in_channels=fold * fold, out_channels=fold * fold,
+        down_block_types=('DownBlock2D',) * (n - attn_levels) + ('CrossAttnDownBlock2D',) * attn_levels,
+        up_block_types=('CrossAttnUpBlock2D',) * attn_levels + ('UpBlock2D',) * (n - attn_levels),
+        block_out_channels=tuple(channels), layers_per_block=layers_per_block, cross_attention_dim=cond_dim,
+        attention_head_dim=heads, norm_num_groups=8,   # diffusers' UNet reads attention_head_dim as the number of heads class_embed_type='projection',
+        projection_class_embeddings_input_dim=cond_dim, mid_block_type='UNetMidBlock2DCrossAttn')
+
 # %% ../nbs/10_model.ipynb #2c27970b
 PIPELINE_FILE = 'dragon_pipeline.json'
 
 class DragonPipeline(nn.Module):
-    "Text-to-music diffusion pipeline: `conditioner`, `transformer` (DiT), `codec` and `scheduler`."
-    def __init__(self, conditioner: nn.Module, transformer: StableAudioDiTModel, codec: nn.Module,
+    "Text-to-music diffusion pipeline: `conditioner`, `transformer` (the denoiser: a DiT or a UNet), `codec` and `scheduler`."
+    def __init__(self, conditioner: nn.Module, transformer: StableAudioDiTModel | UNet2DConditionModel, codec: nn.Module,
                  scheduler: CosineDPMSolverMultistepScheduler, guidance: float = 4.0, info: dict | None = None):
         super().__init__()
         self.conditioner, self.transformer, self.codec, self.scheduler = conditioner, transformer, codec, scheduler
@@ -232,8 +276,8 @@ class DragonPipeline(nn.Module):
 
     @property
     def max_duration(self) -> float:
-        "Longest clip in seconds: the DiT's `sample_size` latent frames."
-        return self.transformer.config.sample_size * self.codec.hop_length / self.codec.sample_rate
+        "Longest clip in seconds: the denoiser's latent frames."
+        return latent_shape(self.transformer)[1] * self.codec.hop_length / self.codec.sample_rate
 
     def __call__(self, prompts, **kwargs):
         "Generate: see `dragon_nb.sampler.generate` for the arguments; returns `Samples`."
@@ -275,12 +319,23 @@ def load_pipeline(path: Path | str | None = None, device=None, dtype=torch.float
                          f"{sorted(p.name for p in path.iterdir())[:10]}.")
     return pipe.to(device) if device is not None else pipe
 
+DENOISERS = {c.__name__: c for c in (StableAudioDiTModel, UNet2DConditionModel)}
+
+def _denoiser_class(folder: Path):
+    "The diffusers class named by a saved denoiser's `config.json`."
+    cfg = folder/'config.json'
+    try: name = json.loads(cfg.read_text())['_class_name']
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"'{cfg}': cannot read the denoiser's class ({e}). Re-save the pipeline with save_pretrained.") from None
+    if name not in DENOISERS: raise ValueError(f"'{cfg}': unsupported denoiser class {name!r}; supported: {sorted(DENOISERS)}.")
+    return DENOISERS[name]
+
 def _load_dragon(path: Path) -> DragonPipeline:
     cfg = json.loads((path/PIPELINE_FILE).read_text())
     kind = cfg.get('conditioner', {}).get('kind')
     if kind != 'minilm': raise ValueError(f"'{path/PIPELINE_FILE}': unknown conditioner kind {kind!r} (expected 'minilm').")
     cond = minilm(cfg['conditioner'].get('max_length', 32))
-    tr = StableAudioDiTModel.from_pretrained(path/'transformer', torch_dtype=torch.float32).eval()
+    tr = _denoiser_class(path/'transformer').from_pretrained(path/'transformer', torch_dtype=torch.float32).eval()
     codec = MelCodec.from_pretrained(path/'codec').eval()
     sched = CosineDPMSolverMultistepScheduler.from_pretrained(path/'scheduler')
     return DragonPipeline(cond, tr, codec, sched, cfg.get('guidance', 4.0), cfg.get('info'))

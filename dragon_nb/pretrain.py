@@ -13,10 +13,10 @@ from tqdm.auto import tqdm
 from .core import data_dir, git_commit, atomic_write, save_json, seed_everything
 from .toymusic import make_clip, SAMPLE_RATE
 from .model import (MelCodec, MiniLMConditioner, minilm, Conditioning, DragonPipeline, default_transformer,
-                             default_scheduler, denoise_error, default_model_dir)
+                             default_unet, default_scheduler, denoise_error, default_model_dir)
 
 # %% auto #0
-__all__ = ['PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'pretrain', 'build_default']
+__all__ = ['PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'sample_times', 'pretrain', 'build_default']
 
 # %% ../nbs/12_pretrain.ipynb #595c7b41
 @dataclass
@@ -32,16 +32,37 @@ class PretrainConfig:
     grad_clip: float = 1.0
     cond_drop: float = 0.1        # probability of training a sample unconditionally (classifier-free guidance)
     ema: float = 0.999            # EMA decay of the shipped weights
-    layers: int = 6               # DiT depth
-    heads: int = 4                # DiT attention heads (x 32 dims each)
+    arch: str = 'dit'             # denoiser: 'dit' (1-D StableAudioDiTModel on 2-frame mel tokens) or 'unet' (UNet2DConditionModel on the log-mel image)
+    layers: int = 6               # dit: depth
+    heads: int = 4                # attention heads (dit: x 32 dims each; unet: per attention layer)
+    channels: tuple = (32, 64, 128, 128)   # unet: channels per resolution level
+    fold: int = 2                 # unet: space-to-depth factor of the 64 x 128 log-mel image
+    attn_levels: int = 2          # unet: the lowest resolution levels that get cross-attention to the caption tokens
+    t_sampling: str = 'uniform'   # training times: 'uniform' on [0, 1] or 'logit-normal' (sigmoid of N(0, 1), more weight mid-range)
+    max_seconds: float = 0.0      # stop once training has run this many seconds (0: no limit); screening gives candidates equal budgets
     ckpt_every: int = 500         # steps between atomic checkpoints (resume point)
     log_every: int = 50
     threads: int = 1              # torch CPU threads (1 keeps a steady pace when other work shares the cores)
     workers: int = 2              # processes rendering toymusic
 
+    def __post_init__(self):
+        if self.arch not in ('dit', 'unet'): raise ValueError(f"arch must be 'dit' or 'unet', got {self.arch!r}.")
+        if self.t_sampling not in ('uniform', 'logit-normal'):
+            raise ValueError(f"t_sampling must be 'uniform' or 'logit-normal', got {self.t_sampling!r}.")
+        self.channels = tuple(int(c) for c in self.channels)
+
     def data_key(self) -> str:
-        "Content key of the latent dataset (changes when anything that shapes the data changes)."
-        return hashlib.sha1(json.dumps(dict(seed=self.seed, n=self.n_clips, v=1)).encode()).hexdigest()[:12]
+        "Content key of the log-mel dataset (changes when anything that shapes the data changes)."
+        return hashlib.sha1(json.dumps(dict(seed=self.seed, n=self.n_clips, v=2)).encode()).hexdigest()[:12]
+
+    def codec(self) -> MelCodec:
+        "The log-mel codec this denoiser reads: 2-frame tokens for the DiT, the plain log-mel image for the UNet."
+        return MelCodec(patch=2 if self.arch == 'dit' else 1)
+
+    def denoiser(self, codec: MelCodec, frames: int):
+        "A freshly initialised denoiser for `codec`'s latents of `frames` frames."
+        if self.arch == 'dit': return default_transformer(codec.latent_channels, frames, self.layers, self.heads)
+        return default_unet(codec.latent_channels, frames, self.fold, self.channels, self.attn_levels, heads=self.heads)
 
 # %% ../nbs/12_pretrain.ipynb #3b959dcc
 def _render(seed): 
@@ -60,25 +81,22 @@ def render_clips(seeds, workers: int = 2, desc='render toymusic'):
 @torch.no_grad()
 def build_latent_dataset(cfg: PretrainConfig, codec: MelCodec, conditioner: MiniLMConditioner,
                          cache_dir: Path | None = None) -> dict:
-    "Latents `(n, c, t)`, caption token states `(n, l, 384)` (fp16), pooled `(n, 384)`, captions and attributes."
+    "Latents `(n, c, t)` for `codec`, caption token states `(n, l, 384)` (fp16), pooled `(n, 384)`, captions and attributes; fits `codec`'s normalisation."
     cache = Path(cache_dir or data_dir()/'cache')/f'pretrain-data-{cfg.data_key()}.pt'
-    if cache.exists():
-        d = torch.load(cache, weights_only=False)
-        codec.mean.copy_(d['codec_mean']); codec.std.copy_(d['codec_std'])
-        return d
-    seeds = [cfg.seed * 10_000_019 + i for i in range(cfg.n_clips)]
-    audio, caps, attrs = render_clips(seeds, cfg.workers)
-    mels = torch.cat([codec.logmel(audio[i:i+256, None]) for i in range(0, len(audio), 256)])
-    del audio
-    codec.set_stats(mels)
-    lat = torch.cat([codec.encode_logmel(mels[i:i+256]) for i in range(0, len(mels), 256)])
-    toks, pooled = [], []
-    for i in tqdm(range(0, len(caps), 128), desc='embed captions'):
-        t, p = conditioner.embed(caps[i:i+128]); toks.append(t.half()); pooled.append(p.half())
-    d = dict(latents=lat, tokens=torch.cat(toks), pooled=torch.cat(pooled), captions=caps, attrs=attrs, seeds=seeds,
-             codec_mean=codec.mean.clone(), codec_std=codec.std.clone())
-    atomic_write(cache, lambda p: torch.save(d, p))
-    return d
+    if cache.exists(): d = torch.load(cache, weights_only=True)
+    else:
+        seeds = [cfg.seed * 10_000_019 + i for i in range(cfg.n_clips)]
+        audio, caps, attrs = render_clips(seeds, cfg.workers)
+        mels = torch.cat([codec.logmel(audio[i:i+256, None]) for i in range(0, len(audio), 256)])
+        del audio
+        toks, pooled = [], []
+        for i in tqdm(range(0, len(caps), 128), desc='embed captions'):
+            t, p = conditioner.embed(caps[i:i+128]); toks.append(t.half()); pooled.append(p.half())
+        d = dict(logmel=mels, tokens=torch.cat(toks), pooled=torch.cat(pooled), captions=caps, attrs=attrs, seeds=seeds)
+        atomic_write(cache, lambda p: torch.save(d, p))
+    codec.set_stats(d['logmel'])          # the codec's normalisation is part of the data: the same for every denoiser
+    lat = torch.cat([codec.encode_logmel(d['logmel'][i:i+1024]) for i in range(0, len(d['logmel']), 1024)])
+    return {**{k: v for k, v in d.items() if k != 'logmel'}, 'latents': lat}
 
 # %% ../nbs/12_pretrain.ipynb #4db50fb4
 def lr_at(step: int, cfg: PretrainConfig) -> float:
@@ -86,6 +104,11 @@ def lr_at(step: int, cfg: PretrainConfig) -> float:
     if step < cfg.warmup: return cfg.lr * (step + 1) / cfg.warmup
     p = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+def sample_times(cfg: PretrainConfig, gen: torch.Generator) -> torch.Tensor:
+    "Training times `(batch_size,)` in (0, 1) drawn as `cfg.t_sampling` says."
+    if cfg.t_sampling == 'logit-normal': return torch.sigmoid(torch.randn(cfg.batch_size, generator=gen))
+    return torch.rand(cfg.batch_size, generator=gen)
 
 def _batch_cond(d, idx, device='cpu') -> Conditioning:
     tok, g = d['tokens'][idx].float().to(device), d['pooled'][idx].float()[:, None].to(device)
@@ -106,10 +129,10 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
     conditioner = conditioner or minilm()
-    codec = codec or MelCodec()
+    codec = codec or cfg.codec()
     data = data or build_latent_dataset(cfg, codec, conditioner)
     dev = torch.device(device)
-    model = default_transformer(codec.latent_channels, data['latents'].shape[-1], cfg.layers, cfg.heads).to(dev)
+    model = cfg.denoiser(codec, data['latents'].shape[-1]).to(dev)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     gen = torch.Generator().manual_seed(cfg.seed + 1)
@@ -122,13 +145,14 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
     save_json(dict(config=asdict(cfg), git_commit=git_commit()), work_dir/'config.json')
     n = len(data['latents']); log = open(work_dir/'metrics.jsonl', 'a'); t0 = time.perf_counter() - t_used
     model.train()
-    bar = tqdm(total=cfg.steps, initial=step, desc='pretrain DiT', disable=not progress)
+    bar = tqdm(total=cfg.steps, initial=step, desc=f'pretrain {cfg.arch}', disable=not progress)
     run_loss = None
-    while step < cfg.steps:
+    out_of_time = lambda: cfg.max_seconds > 0 and time.perf_counter() - t0 >= cfg.max_seconds
+    while step < cfg.steps and not (step > 0 and out_of_time()):    # a fresh run takes at least one step
         idx = torch.randint(0, n, (cfg.batch_size,), generator=gen)
         x0 = data['latents'][idx].float().to(dev)
         cond = _batch_cond(data, idx, dev).drop((torch.rand(cfg.batch_size, generator=gen) < cfg.cond_drop).to(dev))
-        t = torch.rand(cfg.batch_size, generator=gen).to(dev)
+        t = sample_times(cfg, gen).to(dev)
         noise = torch.randn(x0.shape, generator=gen).to(dev)
         for g in opt.param_groups: g['lr'] = lr_at(step, cfg)
         loss = denoise_error(model, x0, cond, t, noise).mean()
@@ -142,13 +166,13 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
         if step % cfg.log_every == 0:
             log.write(json.dumps(dict(step=step, loss=loss.item(), loss_ema=run_loss, grad_norm=float(gn),
                                       lr=lr_at(step - 1, cfg), seconds=time.perf_counter() - t0)) + '\n'); log.flush()
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+        if step % cfg.ckpt_every == 0 or step == cfg.steps or out_of_time():
             st = dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
                       step=step, seconds=time.perf_counter() - t0)
             atomic_write(ckpt, lambda p: torch.save(st, p))
     bar.close(); log.close()
     info = dict(trained_by='dragon_nb.pretrain', config=asdict(cfg), steps=step, seconds=round(time.perf_counter() - t0, 1),
-                git_commit=git_commit(), final_loss_ema=run_loss, objective='v-prediction (cosine schedule)',
+                git_commit=git_commit(), final_loss_ema=run_loss, objective=f'v-prediction (cosine schedule), {cfg.t_sampling} times',
                 data='toymusic train split', params=sum(p.numel() for p in ema.parameters()), device=str(dev))
     return DragonPipeline(conditioner, ema.eval().cpu(), codec.eval(), default_scheduler(), guidance=2.0, info=info)
 

@@ -10,7 +10,7 @@ import torch
 from tqdm.auto import tqdm
 from diffusers.utils.torch_utils import randn_tensor
 from .core import Samples, generators
-from .model import DragonPipeline, Conditioning, rotary_embedding
+from .model import DragonPipeline, Conditioning, rotary_embedding, latent_shape, model_forward
 
 # %% auto #0
 __all__ = ['NOISES', 'check_prompts', 'GaussianIncrements', 'denoise', 'generate']
@@ -49,7 +49,7 @@ def denoise(pipe: DragonPipeline, cond: Conditioning, gens: list[torch.Generator
     "Run the sampler for one batch; returns clean latents `(b, c, t)`."
     tr, sched, dev = pipe.transformer, pipe.scheduler, pipe.device
     b = cond.tokens.shape[0]
-    shape = (b, tr.config.in_channels, tr.config.sample_size)
+    shape = (b, *latent_shape(tr))
     sched.set_timesteps(steps, device=dev)
     lat = randn_tensor(shape, generator=gens, device=dev, dtype=cond.tokens.dtype) * sched.init_noise_sigma
     # the SDE solver's noise: diffusers' Brownian tree (bit-exact with StableAudioPipeline), or the same law drawn
@@ -58,12 +58,11 @@ def denoise(pipe: DragonPipeline, cond: Conditioning, gens: list[torch.Generator
     cfg = guidance > 1.0
     tok = torch.cat([cond.uncond_tokens, cond.tokens]) if cfg else cond.tokens
     glob = torch.cat([cond.uncond_global, cond.global_states]) if cfg else cond.global_states
-    rot = tuple(r.to(dev) for r in rotary_embedding(tr, shape[-1], glob.shape[1]))
+    rot = tuple(r.to(dev) for r in rotary_embedding(tr, shape[-1], glob.shape[1])) if hasattr(tr.config, 'global_states_input_dim') else None
     for t in sched.timesteps:
         x = torch.cat([lat] * 2) if cfg else lat
         x = sched.scale_model_input(x, t)
-        out = tr(x, t.unsqueeze(0), encoder_hidden_states=tok, global_hidden_states=glob, rotary_embedding=rot,
-                 return_dict=False)[0]
+        out = model_forward(tr, x, t.reshape(1), tok, glob, rot)
         if cfg:
             u, c = out.chunk(2)
             out = u + guidance * (c - u)

@@ -46,8 +46,9 @@ def tiny_stable_audio_pipeline(seed: int = 0, sample_size: int = 64, sample_rate
                                scheduler=sched).to(torch.float32)
 
 # %% ../nbs/03_testing.ipynb #246c507b
-def tiny_dragon_pipeline(seed: int = 0, layers: int = 1, heads: int = 2):
-    "The embedded default's architecture with a 1-layer random DiT: for fast tests of code paths, not of quality."
-    from dragon_nb.model import DragonPipeline, minilm, MelCodec, default_transformer, default_scheduler
+def tiny_dragon_pipeline(seed: int = 0, layers: int = 1, heads: int = 2, arch: str = 'dit'):
+    "The embedded default's layout with a tiny random denoiser (`arch` 'dit': a 1-layer DiT; 'unet': a 2-level UNet): for fast tests of code paths, not of quality."
+    from dragon_nb.model import DragonPipeline, minilm, MelCodec, default_transformer, default_unet, default_scheduler
     torch.manual_seed(seed)
+    if arch == 'unet': return DragonPipeline(minilm(), default_unet(channels=(8, 16), attn_levels=1, heads=2), MelCodec(patch=1), default_scheduler())
     return DragonPipeline(minilm(), default_transformer(layers=layers, heads=heads), MelCodec(), default_scheduler())

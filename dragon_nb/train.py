@@ -173,16 +173,18 @@ def add_lora(transformer, rank: int):
     inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=rank, target_modules=LORA_TARGETS, init_lora_weights=True), transformer)
     return transformer
 
-TRAINABLE_SETS = {'prompt-path': ('attn2.', 'cross_attention_proj', 'global_proj')}   # where the prompt enters the DiT
+# where the prompt enters the denoiser: cross-attention (both classes), the DiT's conditioning projections, the UNet's
+# pooled-caption (class) embedding; a named set needs only some of its parts in a given model
+TRAINABLE_SETS = {'prompt-path': ('attn2.', 'cross_attention_proj', 'global_proj', 'class_embedding')}
 
 def select_trainable(transformer, spec: str = '') -> int:
-    "Freeze every DiT weight whose name holds none of `spec`'s parts (a `TRAINABLE_SETS` name or comma-separated name parts; '' : freeze none). Weights the model keeps frozen (e.g. the fixed Fourier time features) stay frozen. Returns the trainable count."
+    "Freeze every denoiser weight whose name holds none of `spec`'s parts (a `TRAINABLE_SETS` name or comma-separated name parts; '' : freeze none). Weights the model keeps frozen (e.g. the fixed Fourier time features) stay frozen. Returns the trainable count."
     names = [n for n, _ in transformer.named_parameters()]
     parts = TRAINABLE_SETS.get(spec) or tuple(s.strip() for s in spec.split(',') if s.strip()) or ('',)
-    for s in parts:
-        if not any(s in n for n in names):
-            raise ValueError(f"trainable: {s!r} is in no DiT weight name. Use {sorted(TRAINABLE_SETS)}, '' (all weights) or parts "
-                             f"of names such as {names[len(names) // 2]!r}.")
+    missing = [s for s in parts if not any(s in n for n in names)]
+    if missing and (spec not in TRAINABLE_SETS or len(missing) == len(parts)):
+        raise ValueError(f"trainable: {missing[0]!r} is in no {type(transformer).__name__} weight name. Use {sorted(TRAINABLE_SETS)}, "
+                         f"'' (all weights) or parts of names such as {names[len(names) // 2]!r}.")
     for n, p in transformer.named_parameters(): p.requires_grad_(p.requires_grad and any(s in n for s in parts))
     return sum(p.numel() for p in transformer.parameters() if p.requires_grad)
 
