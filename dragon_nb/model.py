@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_model.ipynb #b6e43901
 from __future__ import annotations
-import json, math, functools
+import copy, json, math, functools
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -21,7 +21,7 @@ from .audio import MelSpec
 __all__ = ['UNET_TIME_SCALE', 'PIPELINE_FILE', 'DENOISERS', 'MelCodec', 'OobleckCodec', 'Conditioning', 'MiniLMConditioner',
            'minilm', 'StableAudioConditioner', 'rotary_embedding', 'fold_factor', 'latent_shape', 'model_forward',
            'dit_forward', 'v_diffuse', 'denoise_error', 'default_scheduler', 'default_transformer', 'default_unet',
-           'DragonPipeline', 'default_model_dir', 'load_pipeline']
+           'DragonPipeline', 'default_model_dir', 'shipped_models', 'load_pipeline']
 
 # %% ../nbs/10_model.ipynb #5206dc45
 class MelCodec(ModelMixin, ConfigMixin):
@@ -284,13 +284,14 @@ class DragonPipeline(nn.Module):
         from dragon_nb.sampler import generate
         return generate(self, prompts, **kwargs)
 
-    def save_pretrained(self, path: Path | str) -> Path:
-        "Write the pipeline to a folder (safetensors weights + JSON configs)."
+    def save_pretrained(self, path: Path | str, dtype: torch.dtype | None = None) -> Path:
+        "Write the pipeline to a folder (safetensors weights + JSON configs); `dtype` (e.g. `torch.float16`) stores the denoiser's weights in that type (loading casts them back to float32)."
         if not isinstance(self.codec, MelCodec):
             raise NotImplementedError("Saving is implemented for the embedded-default layout; a Stable Audio "
                                       "pipeline is saved with diffusers' StableAudioPipeline.save_pretrained.")
         path = Path(path); path.mkdir(parents=True, exist_ok=True)
-        self.transformer.save_pretrained(path/'transformer')
+        tr = self.transformer if dtype is None else copy.deepcopy(self.transformer).to(dtype)
+        tr.save_pretrained(path/'transformer')
         self.scheduler.save_pretrained(path/'scheduler')
         self.codec.save_pretrained(path/'codec')
         save_json(dict(format='dragon_nb', version=1, conditioner=self.conditioner.config(), guidance=self.guidance,
@@ -302,12 +303,20 @@ def default_model_dir() -> Path:
     "Where the embedded default's weights live."
     return data_dir()/'models'/'default'
 
+def shipped_models() -> list[str]:
+    "Names of the models shipped under `data/models/` that `load_pipeline(name)` accepts (e.g. 'default', 'default-v1')."
+    root = data_dir()/'models'
+    return sorted(p.name for p in root.iterdir() if (p/PIPELINE_FILE).exists()) if root.is_dir() else []
+
 def load_pipeline(path: Path | str | None = None, device=None, dtype=torch.float32) -> DragonPipeline:
-    "Load the embedded default (no `path`), a saved dragon_nb pipeline, or a diffusers StableAudioPipeline folder."
+    "Load the embedded default (no `path`), a shipped model by name (`shipped_models()`), a saved dragon_nb pipeline, or a diffusers StableAudioPipeline folder."
     path = Path(path) if path is not None else default_model_dir()
+    if not path.exists() and len(path.parts) == 1 and (data_dir()/'models'/path/PIPELINE_FILE).exists():
+        path = data_dir()/'models'/path                           # a shipped model by name
     if not path.exists():
         hint = (" The embedded default ships with the repository; rebuild it with nbs/80_build_default.ipynb."
-                if path == default_model_dir() else " Pass the local folder of a saved pipeline (nothing is downloaded).")
+                if path == default_model_dir() else f" Pass the local folder of a saved pipeline (nothing is downloaded) "
+                f"or the name of a shipped model: {shipped_models()}.")
         raise FileNotFoundError(f"Model folder not found: '{path}'.{hint}")
     if not path.is_dir():
         raise ValueError(f"'{path}' is a file; load_pipeline expects a model folder.")
