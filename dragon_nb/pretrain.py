@@ -16,7 +16,8 @@ from .model import (MelCodec, MiniLMConditioner, minilm, Conditioning, DragonPip
                              default_unet, default_scheduler, denoise_error, default_model_dir)
 
 # %% auto #0
-__all__ = ['PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'sample_times', 'pretrain', 'build_default']
+__all__ = ['PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'sample_times', 'pretrain', 'export_ema',
+           'build_default']
 
 # %% ../nbs/12_pretrain.ipynb #595c7b41
 @dataclass
@@ -138,7 +139,7 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     step, t_used, ckpt = 0, 0.0, work_dir/'ckpt.pt'
     if ckpt.exists():
-        s = torch.load(ckpt, weights_only=False, map_location='cpu')     # load_state_dict moves the tensors to `dev`
+        s = torch.load(ckpt, weights_only=True, map_location='cpu')      # tensors and numbers only; load_state_dict moves them to `dev`
         model.load_state_dict(s['model']); ema.load_state_dict(s['ema']); opt.load_state_dict(s['opt'])
         gen.set_state(s['gen']); step, t_used = s['step'], s['seconds']
         _truncate_log(work_dir/'metrics.jsonl', step)   # rows written after the checkpoint are redone, not duplicated
@@ -168,13 +169,38 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
                                       lr=lr_at(step - 1, cfg), seconds=time.perf_counter() - t0)) + '\n'); log.flush()
         if step % cfg.ckpt_every == 0 or step == cfg.steps or out_of_time():
             st = dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
-                      step=step, seconds=time.perf_counter() - t0)
+                      codec=codec.state_dict(), step=step, seconds=time.perf_counter() - t0)
             atomic_write(ckpt, lambda p: torch.save(st, p))
     bar.close(); log.close()
-    info = dict(trained_by='dragon_nb.pretrain', config=asdict(cfg), steps=step, seconds=round(time.perf_counter() - t0, 1),
-                git_commit=git_commit(), final_loss_ema=run_loss, objective=f'v-prediction (cosine schedule), {cfg.t_sampling} times',
-                data='toymusic train split', params=sum(p.numel() for p in ema.parameters()), device=str(dev))
+    info = dict(seconds=round(time.perf_counter() - t0, 1), final_loss_ema=run_loss, device=str(dev))
+    return _pipeline(cfg, ema, codec, conditioner, step, info)
+
+def _pipeline(cfg: PretrainConfig, ema, codec: MelCodec, conditioner, step: int, info: dict) -> DragonPipeline:
+    "The pipeline of the EMA weights, with what made them recorded in `info`."
+    info = dict(trained_by='dragon_nb.pretrain', config=asdict(cfg), steps=step, git_commit=git_commit(),
+                objective=f'v-prediction (cosine schedule), {cfg.t_sampling} times', data='toymusic train split',
+                params=sum(p.numel() for p in ema.parameters()), **info)
     return DragonPipeline(conditioner, ema.eval().cpu(), codec.eval(), default_scheduler(), guidance=2.0, info=info)
+
+def export_ema(work_dir: Path | str, out_dir: Path | str | None = None, dtype: torch.dtype | None = None) -> DragonPipeline:
+    "The EMA weights of the last checkpoint in `work_dir` (a running or stopped `pretrain`) as a pipeline; saved to `out_dir` if given."
+    work_dir = Path(work_dir)
+    for f in ('config.json', 'ckpt.pt'):
+        if not (work_dir/f).exists():
+            raise FileNotFoundError(f"'{work_dir/f}' not found: export_ema reads a pretrain work folder (config.json and ckpt.pt).")
+    cfg = PretrainConfig(**json.loads((work_dir/'config.json').read_text())['config'])
+    s = torch.load(work_dir/'ckpt.pt', weights_only=True, map_location='cpu')
+    codec = cfg.codec()
+    if 'codec' in s: codec.load_state_dict(s['codec'])
+    else: build_latent_dataset(cfg, codec, minilm())           # older checkpoints: the normalisation comes from the data
+    ema = cfg.denoiser(codec, codec.config.frames // codec.config.patch)
+    ema.load_state_dict(s['ema'])
+    pipe = _pipeline(cfg, ema.requires_grad_(False), codec, minilm(), s['step'],
+                     dict(seconds=round(s['seconds'], 1), exported_from_checkpoint=True))
+    if out_dir is not None:
+        pipe.save_pretrained(out_dir, dtype=dtype)
+        (Path(out_dir)/'training_log.jsonl').write_text((work_dir/'metrics.jsonl').read_text())
+    return pipe
 
 def build_default(cfg: PretrainConfig | None = None, work_dir: Path | str | None = None,
                   out_dir: Path | str | None = None, device: str | torch.device = 'cpu') -> Path:
