@@ -16,7 +16,7 @@ from .model import (MelCodec, MiniLMConditioner, minilm, Conditioning, DragonPip
                              default_unet, default_scheduler, denoise_error, default_model_dir)
 
 # %% auto #0
-__all__ = ['PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'sample_times', 'pretrain', 'export_ema',
+__all__ = ['DESIGNS', 'PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'sample_times', 'pretrain', 'export_ema',
            'build_default']
 
 # %% ../nbs/12_pretrain.ipynb #595c7b41
@@ -64,6 +64,18 @@ class PretrainConfig:
         "A freshly initialised denoiser for `codec`'s latents of `frames` frames."
         if self.arch == 'dit': return default_transformer(codec.latent_channels, frames, self.layers, self.heads)
         return default_unet(codec.latent_channels, frames, self.fold, self.channels, self.attn_levels, heads=self.heads)
+
+    @classmethod
+    def design(cls, name: str, **overrides) -> 'PretrainConfig':
+        "The configuration of a named embedded-default design (`DESIGNS`), with `overrides`."
+        if name not in DESIGNS: raise ValueError(f"Unknown design {name!r}; known: {sorted(DESIGNS)}.")
+        return cls(**{**DESIGNS[name], **overrides})
+
+# the embedded default's designs: v1 (until issue 31) and v2, chosen by screening (bench/screen_default.py)
+DESIGNS = {
+    'v1': dict(arch='dit', layers=6, heads=4, steps=9000, threads=1),
+    'v2': dict(arch='unet', fold=4, channels=(32, 64, 128), attn_levels=2, heads=4, steps=16000, threads=2, ckpt_every=250),
+}
 
 # %% ../nbs/12_pretrain.ipynb #3b959dcc
 def _render(seed): 
