@@ -16,8 +16,8 @@ from .model import (MelCodec, MiniLMConditioner, minilm, Conditioning, DragonPip
                              default_unet, default_scheduler, denoise_error, default_model_dir)
 
 # %% auto #0
-__all__ = ['DESIGNS', 'PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'sample_times', 'pretrain', 'export_ema',
-           'build_default']
+__all__ = ['DESIGNS', 'PretrainConfig', 'render_clips', 'build_latent_dataset', 'lr_at', 'sample_times', 'pretrain',
+           'export_checkpoint', 'build_default']
 
 # %% ../nbs/12_pretrain.ipynb #595c7b41
 @dataclass
@@ -173,7 +173,8 @@ def pretrain(cfg: PretrainConfig, work_dir: Path | str, data: dict | None = None
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step(); step += 1
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()): pe.lerp_(pm, 1 - cfg.ema)
+            decay = min(cfg.ema, (1 + step) / (10 + step))        # EMA warm-up: early weights are forgotten quickly
+            for pe, pm in zip(ema.parameters(), model.parameters()): pe.lerp_(pm, 1 - decay)
         run_loss = loss.item() if run_loss is None else 0.98 * run_loss + 0.02 * loss.item()
         bar.update(); bar.set_postfix(loss=f'{run_loss:.4f}')
         if step % cfg.log_every == 0:
@@ -194,21 +195,23 @@ def _pipeline(cfg: PretrainConfig, ema, codec: MelCodec, conditioner, step: int,
                 params=sum(p.numel() for p in ema.parameters()), **info)
     return DragonPipeline(conditioner, ema.eval().cpu(), codec.eval(), default_scheduler(), guidance=2.0, info=info)
 
-def export_ema(work_dir: Path | str, out_dir: Path | str | None = None, dtype: torch.dtype | None = None) -> DragonPipeline:
-    "The EMA weights of the last checkpoint in `work_dir` (a running or stopped `pretrain`) as a pipeline; saved to `out_dir` if given."
+def export_checkpoint(work_dir: Path | str, out_dir: Path | str | None = None, dtype: torch.dtype | None = None,
+                      weights: str = 'ema') -> DragonPipeline:
+    "The `weights` ('ema' or the raw 'model') of the last checkpoint in `work_dir` (a running or stopped `pretrain`) as a pipeline; saved to `out_dir` if given."
+    if weights not in ('ema', 'model'): raise ValueError(f"weights must be 'ema' or 'model', got {weights!r}.")
     work_dir = Path(work_dir)
     for f in ('config.json', 'ckpt.pt'):
         if not (work_dir/f).exists():
-            raise FileNotFoundError(f"'{work_dir/f}' not found: export_ema reads a pretrain work folder (config.json and ckpt.pt).")
+            raise FileNotFoundError(f"'{work_dir/f}' not found: export_checkpoint reads a pretrain work folder (config.json and ckpt.pt).")
     cfg = PretrainConfig(**json.loads((work_dir/'config.json').read_text())['config'])
     s = torch.load(work_dir/'ckpt.pt', weights_only=True, map_location='cpu')
     codec = cfg.codec()
     if 'codec' in s: codec.load_state_dict(s['codec'])
     else: build_latent_dataset(cfg, codec, minilm())           # older checkpoints: the normalisation comes from the data
     ema = cfg.denoiser(codec, codec.config.frames // codec.config.patch)
-    ema.load_state_dict(s['ema'])
+    ema.load_state_dict(s[weights])
     pipe = _pipeline(cfg, ema.requires_grad_(False), codec, minilm(), s['step'],
-                     dict(seconds=round(s['seconds'], 1), exported_from_checkpoint=True))
+                     dict(seconds=round(s['seconds'], 1), exported_from_checkpoint=True, weights=weights))
     if out_dir is not None:
         pipe.save_pretrained(out_dir, dtype=dtype)
         (Path(out_dir)/'training_log.jsonl').write_text((work_dir/'metrics.jsonl').read_text())
