@@ -208,8 +208,8 @@ def model_forward(transformer, x: torch.Tensor, t: torch.Tensor, tokens: torch.T
     if isinstance(transformer, UNet2DConditionModel):
         f = fold_factor(transformer)
         img = F.pixel_unshuffle(x[:, None], f)
-        out = transformer(img, t * UNET_TIME_SCALE, encoder_hidden_states=tokens, class_labels=global_states.flatten(1),
-                          return_dict=False)[0]
+        pooled = global_states.flatten(1) if transformer.class_embedding is not None else None
+        out = transformer(img, t * UNET_TIME_SCALE, encoder_hidden_states=tokens, class_labels=pooled, return_dict=False)[0]
         return F.pixel_shuffle(out, f)[:, 0]
     if rotary is None: rotary = tuple(r.to(x.device) for r in rotary_embedding(transformer, x.shape[-1], global_states.shape[1]))
     return transformer(x, t, encoder_hidden_states=tokens, global_hidden_states=global_states,
@@ -247,8 +247,9 @@ def default_transformer(latent_channels: int = 128, frames: int = 64, layers: in
                                global_states_input_dim=cond_dim, cross_attention_input_dim=cond_dim)
 
 def default_unet(n_mels: int = 64, frames: int = 128, fold: int = 2, channels: tuple = (32, 64, 128, 128),
-                 attn_levels: int = 2, layers_per_block: int = 1, heads: int = 4, cond_dim: int = 384) -> UNet2DConditionModel:
-    "A small `UNet2DConditionModel` over the `(n_mels, frames)` log-mel image folded by `fold`; `heads` attention heads, cross-attention only at the `attn_levels` lowest resolutions."
+                 attn_levels: int = 2, layers_per_block: int = 1, heads: int = 4, cond_dim: int = 384,
+                 pooled: bool = False) -> UNet2DConditionModel:
+    "A small `UNet2DConditionModel` over the `(n_mels, frames)` log-mel image folded by `fold`; `heads` attention heads, cross-attention only at the `attn_levels` lowest resolutions; `pooled`: the pooled caption vector as class embedding too."
     if n_mels % (fold * 2 ** (len(channels) - 1)) or frames % (fold * 2 ** (len(channels) - 1)):
         raise ValueError(f"n_mels={n_mels} and frames={frames} must be divisible by fold * 2**(levels-1) = {fold * 2 ** (len(channels) - 1)}.")
     n = len(channels)
@@ -257,7 +258,8 @@ def default_unet(n_mels: int = 64, frames: int = 128, fold: int = 2, channels: t
         down_block_types=('DownBlock2D',) * (n - attn_levels) + ('CrossAttnDownBlock2D',) * attn_levels,
         up_block_types=('CrossAttnUpBlock2D',) * attn_levels + ('UpBlock2D',) * (n - attn_levels),
         block_out_channels=tuple(channels), layers_per_block=layers_per_block, cross_attention_dim=cond_dim,
-        attention_head_dim=heads, norm_num_groups=8,   # diffusers' UNet reads attention_head_dim as the number of heads class_embed_type='projection',
+        attention_head_dim=heads,                  # diffusers' UNet reads attention_head_dim as the number of heads
+        norm_num_groups=8, class_embed_type='projection' if pooled else None,
         projection_class_embeddings_input_dim=cond_dim, mid_block_type='UNetMidBlock2DCrossAttn')
 
 # %% ../nbs/10_model.ipynb #2c27970b

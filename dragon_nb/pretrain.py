@@ -39,6 +39,7 @@ class PretrainConfig:
     channels: tuple = (32, 64, 128, 128)   # unet: channels per resolution level
     fold: int = 2                 # unet: space-to-depth factor of the 64 x 128 log-mel image
     attn_levels: int = 2          # unet: the lowest resolution levels that get cross-attention to the caption tokens
+    pooled: bool = False          # unet: the pooled caption vector as class embedding too (v2 as screened: cross-attention only)
     t_sampling: str = 'uniform'   # training times: 'uniform' on [0, 1] or 'logit-normal' (sigmoid of N(0, 1), more weight mid-range)
     max_seconds: float = 0.0      # stop once training has run this many seconds (0: no limit); screening gives candidates equal budgets
     ckpt_every: int = 500         # steps between atomic checkpoints (resume point)
@@ -63,7 +64,7 @@ class PretrainConfig:
     def denoiser(self, codec: MelCodec, frames: int):
         "A freshly initialised denoiser for `codec`'s latents of `frames` frames."
         if self.arch == 'dit': return default_transformer(codec.latent_channels, frames, self.layers, self.heads)
-        return default_unet(codec.latent_channels, frames, self.fold, self.channels, self.attn_levels, heads=self.heads)
+        return default_unet(codec.latent_channels, frames, self.fold, self.channels, self.attn_levels, heads=self.heads, pooled=self.pooled)
 
     @classmethod
     def design(cls, name: str, **overrides) -> 'PretrainConfig':

@@ -50,5 +50,5 @@ def tiny_dragon_pipeline(seed: int = 0, layers: int = 1, heads: int = 2, arch: s
     "The embedded default's layout with a tiny random denoiser (`arch` 'dit': a 1-layer DiT; 'unet': a 2-level UNet): for fast tests of code paths, not of quality."
     from dragon_nb.model import DragonPipeline, minilm, MelCodec, default_transformer, default_unet, default_scheduler
     torch.manual_seed(seed)
-    if arch == 'unet': return DragonPipeline(minilm(), default_unet(channels=(8, 16), attn_levels=1, heads=2), MelCodec(patch=1), default_scheduler())
+    if arch == 'unet': return DragonPipeline(minilm(), default_unet(channels=(8, 16), attn_levels=1, heads=2, pooled=True), MelCodec(patch=1), default_scheduler())
     return DragonPipeline(minilm(), default_transformer(layers=layers, heads=heads), MelCodec(), default_scheduler())
