@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import warnings
 import torch
+from diffusers import StableAudioDiTModel
 from tqdm.auto import tqdm
 from diffusers.utils.torch_utils import randn_tensor
 from .core import Samples, generators
@@ -58,7 +59,7 @@ def denoise(pipe: DragonPipeline, cond: Conditioning, gens: list[torch.Generator
     cfg = guidance > 1.0
     tok = torch.cat([cond.uncond_tokens, cond.tokens]) if cfg else cond.tokens
     glob = torch.cat([cond.uncond_global, cond.global_states]) if cfg else cond.global_states
-    rot = tuple(r.to(dev) for r in rotary_embedding(tr, shape[-1], glob.shape[1])) if hasattr(tr.config, 'global_states_input_dim') else None
+    rot = tuple(r.to(dev) for r in rotary_embedding(tr, shape[-1], glob.shape[1])) if isinstance(tr, StableAudioDiTModel) else None
     for t in sched.timesteps:
         x = torch.cat([lat] * 2) if cfg else lat
         x = sched.scale_model_input(x, t)
