@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_cli.ipynb #c1e89a06
 from __future__ import annotations
-import argparse, json, re, sys, time
+import argparse, html, json, re, sys, time
 from pathlib import Path
 import torch
 from .core import data_dir, new_run_dir, save_json, git_commit
@@ -26,11 +26,13 @@ DEMO_ATTRS = [
 DEMO_PROMPTS = [caption(a) for a in DEMO_ATTRS]
 
 def _html(title: str, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
-    "A listening page: sections of (heading, [(caption, wav path, png path)]), paths relative to the page."
-    body = ''.join(f'<h2>{h}</h2>' + ''.join(f'<div class="c"><p>{p}</p>' + (f'<audio controls src="{w}"></audio><br>' if w else '')
-                                             + f'<img src="{i}"></div>' for p, w, i in rows) for h, rows in sections)
-    return (f'<!doctype html><meta charset="utf-8"><title>{title}</title><style>body{{font-family:sans-serif;max-width:760px;'
-            f'margin:2em auto}}.c{{margin:1.5em 0;border-bottom:1px solid #ddd}}img{{max-width:100%}}</style><h1>{title}</h1>{body}')
+    """A listening page: sections of (heading, [(caption, wav path, png path)]), paths relative to the page.
+    Headings are HTML written by this module; captions (user prompts), paths and the title are escaped."""
+    e = lambda s: html.escape(str(s), quote=True)
+    body = ''.join(f'<h2>{h}</h2>' + ''.join(f'<div class="c"><p>{e(p)}</p>' + (f'<audio controls src="{e(w)}"></audio><br>' if w else '')
+                                             + f'<img src="{e(i)}"></div>' for p, w, i in rows) for h, rows in sections)
+    return (f'<!doctype html><meta charset="utf-8"><title>{e(title)}</title><style>body{{font-family:sans-serif;max-width:760px;'
+            f'margin:2em auto}}.c{{margin:1.5em 0;border-bottom:1px solid #ddd}}img{{max-width:100%}}</style><h1>{e(title)}</h1>{body}')
 
 def finetune(run: Path, reward: str = 'aesthetics', rounds: int = 8, preset: str = 'cpu', model: str | None = None) -> dict:
     "The demo's DRAGON fine-tune: a preset of `dragon_nb.train` with `rounds` rounds, into `run/dragon`; returns its `eval.json`."
@@ -41,7 +43,7 @@ def finetune(run: Path, reward: str = 'aesthetics', rounds: int = 8, preset: str
 
 def _finetune_section(run: Path, ev: dict, n: int = 4) -> tuple[str, list]:
     d = 'dragon'
-    head = (f"DRAGON fine-tune toward <code>{ev['reward']}</code>: {ev['reward_before']:.3f} &rarr; {ev['reward_after']:.3f} "
+    head = (f"DRAGON fine-tune toward <code>{html.escape(ev['reward'])}</code>: {ev['reward_before']:.3f} &rarr; {ev['reward_after']:.3f} "
             f"on {ev['n_prompts']} held-out prompts, win rate {ev['win_rate']:.0%}")
     rows = [('reward per round (training prompts) and loss', '', f'{d}/plots/reward_curve.png')]
     for i in range(n):
