@@ -382,7 +382,11 @@ class DragonTrainer:
     def resume(self) -> bool:
         "Load the run folder's checkpoint if there is one; drop metric rows written after it."
         if not self.ckpt_path.exists(): return False
-        st = torch.load(self.ckpt_path, weights_only=False)
+        try: st = torch.load(self.ckpt_path, weights_only=True)      # tensors and plain values only: a file cannot run code
+        except Exception as e:
+            raise RuntimeError(f"Cannot resume from '{self.ckpt_path}': {type(e).__name__}: {str(e).splitlines()[0][:200]}. "
+                               "dragon_nb writes checkpoints of tensors and plain values only; this file is damaged or was not "
+                               "written by it. Move it away to restart the run from round 0, or use another run_dir.") from None
         missing = self.pipe.transformer.load_state_dict(st['trainable'], strict=False)
         self.opt.load_state_dict(st['opt']); self.round, self.step = st['round'], st['step']
         if self.metrics_path.exists():
