@@ -17,8 +17,8 @@ _log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['window_starts', 'pad_window', 'iter_windows', 'quantize_int16', 'ClapEncoder', 'pooled_output', 'HFClapEncoder',
            'load_hf_clap', 'hf_clap_encoder', 'tiny_bpe_files', 'tiny_hf_clap', 'make_offline_hf_cache', 'hub_cache',
-           'laion_offline', 'import_laion_clap', 'read_laion_state', 'laion_arch', 'build_laion_clap',
-           'load_laion_clap', 'LaionClapEncoder', 'laion_clap_encoder']
+           'laion_offline', 'import_laion_clap', 'laion_safe_globals', 'read_laion_state', 'laion_arch',
+           'build_laion_clap', 'load_laion_clap', 'LaionClapEncoder', 'laion_clap_encoder']
 
 # %% ../nbs/22_clap_adapters.ipynb #ae4c57a2
 def window_starts(n: int, win: int, hop: int) -> list[int]:
@@ -284,14 +284,27 @@ def import_laion_clap(hf_home: str | Path | None = None):
 # %% ../nbs/22_clap_adapters.ipynb #582b3404
 _HTSAT_WIDTH = {96: 'HTSAT-tiny', 128: 'HTSAT-base', 256: 'HTSAT-large'}
 
+def laion_safe_globals() -> list:
+    "The non-tensor types that released LAION-CLAP checkpoints pickle in their training metadata: numpy scalars, dtypes and arrays."
+    import numpy as np
+    mu = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    out = [(mu.scalar, f'numpy.{m}.multiarray.scalar') for m in ('core', '_core')]            # written by numpy 1 or 2
+    out += [(mu._reconstruct, f'numpy.{m}.multiarray._reconstruct') for m in ('core', '_core')]
+    return out + [np.ndarray, np.dtype] + [type(np.dtype(t)) for t in ('float64', 'float32', 'float16', 'int64', 'int32', 'bool')]
+
 def read_laion_state(ckpt: str | Path) -> dict:
-    "The model state dict of a LAION-CLAP checkpoint file, cleaned for the installed transformers."
+    """The model state dict of a LAION-CLAP checkpoint file, cleaned for the installed transformers.
+    Loaded with `weights_only=True` plus exactly the numpy types of `laion_safe_globals`: a file that needs anything
+    else is refused (unpickling arbitrary objects could run code)."""
     ckpt = Path(ckpt)
     if not ckpt.is_file(): raise FileNotFoundError(f"LAION-CLAP checkpoint '{ckpt}' does not exist.")
-    try: sd = torch.load(ckpt, map_location='cpu', weights_only=True)
-    except Exception:   # released checkpoints also pickle training metadata
-        _log.warning("Loading %s with weights_only=False (it holds non-tensor objects); only load checkpoints you trust.", ckpt)
-        sd = torch.load(ckpt, map_location='cpu', weights_only=False)
+    try:
+        with torch.serialization.safe_globals(laion_safe_globals()): sd = torch.load(ckpt, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(f"Refused to load the LAION-CLAP checkpoint '{ckpt}': it is damaged or holds objects other than tensors, "
+                         f"plain values and numpy scalars/arrays ({type(e).__name__}: {str(e).strip().splitlines()[-1][:200]}). "
+                         "Loading those could run code. If you trust the file, re-save its weights: "
+                         "torch.save(torch.load(path, weights_only=False)['state_dict'], 'clean.pt').") from None
     sd = sd.get('state_dict', sd)
     sd = {(k[7:] if k.startswith('module.') else k): v for k, v in sd.items()}
     sd.pop('text_branch.embeddings.position_ids', None)

@@ -177,3 +177,24 @@ def test_laion_errors(tmp):
     with pytest.raises(FileNotFoundError, match='does not exist'): get_encoder('laion-clap', ckpt=str(tmp/'nope.pt'))
     import_laion_clap(make_offline_hf_cache(tmp/'hf-errors'))
     with pytest.raises(OSError, match='make_offline_hf_cache'): build_laion_clap(hf_home=tmp/'empty-hf-home')
+
+class _Payload:
+    "Unpickling this calls open(path, 'w'): a harmless stand-in for code a crafted checkpoint would run."
+    def __init__(self, path): self.path = path
+    def __reduce__(self): return (open, (self.path, 'w'))
+
+def test_laion_checkpoints_load_weights_only(tmp_path):
+    "issue 35: released checkpoints' numpy metadata loads without pickle fallback; anything else is refused, nothing runs."
+    sd = {'module.audio_branch.patch_embed.proj.weight': torch.randn(96, 1, 4, 4)}
+    released = tmp_path/'released-style.pt'     # the structure of a released file: epoch, numpy metrics, optimizer
+    torch.save({'epoch': np.int64(15), 'metric': np.float64(0.9014), 'lr': np.array([1e-4]), 'dtype': np.dtype('float32'),
+                'state_dict': sd, 'optimizer': {'state': {}, 'param_groups': [{'lr': 1e-4, 'betas': (0.9, 0.99)}]}}, released)
+    got = read_laion_state(released)
+    assert list(got) == ['audio_branch.patch_embed.proj.weight'] and torch.equal(got['audio_branch.patch_embed.proj.weight'], sd['module.audio_branch.patch_embed.proj.weight'])
+    marker = tmp_path/'marker'
+    torch.save({'state_dict': sd, 'extra': _Payload(str(marker))}, tmp_path/'crafted.pt')
+    with pytest.raises(ValueError, match=r"Refused to load the LAION-CLAP checkpoint '.*crafted.pt'.*re-save its weights"):
+        read_laion_state(tmp_path/'crafted.pt')
+    assert not marker.exists()
+    (tmp_path/'damaged.pt').write_bytes(b'PK\x03\x04 truncated')
+    with pytest.raises(ValueError, match='damaged'): read_laion_state(tmp_path/'damaged.pt')
