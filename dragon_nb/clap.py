@@ -97,7 +97,7 @@ def clap_dataset(n: int, seed: int, split: str = 'train', degrade: float = 0.5, 
     from dragon_nb.model import MelCodec, minilm
     key = f'clap-data-{n}-{seed}-{split}-{degrade}-{roundtrip}-v2.pt'   # v2: quality words in degraded captions
     path = data_dir()/'cache'/key
-    if cache and path.exists(): return torch.load(path, weights_only=False)
+    if cache and path.exists(): return torch.load(path, weights_only=True)     # tensors, strings and plain dicts only
     args = [(seed * 7_000_003 + i, split, degrade) for i in range(n)]
     if workers > 1:
         with mp.get_context('fork').Pool(workers) as pool: out = list(tqdm(pool.imap(_clip, args, chunksize=32), total=n, desc='render'))
