@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #74ecff2f
 from __future__ import annotations
-import os, json, random, tempfile, datetime, subprocess, importlib.util
+import os, re, json, random, tempfile, datetime, subprocess, importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['data_dir', 'git_commit', 'runs_dir', 'new_run_dir', 'atomic_write', 'save_json', 'seed_everything', 'get_device',
-           'generators', 'Samples']
+__all__ = ['data_dir', 'git_commit', 'runs_dir', 'new_run_dir', 'check_name', 'inside', 'atomic_write', 'save_json',
+           'seed_everything', 'get_device', 'generators', 'Samples']
 
 # %% ../nbs/00_core.ipynb #ddf383e7
 def data_dir() -> Path:
@@ -48,6 +48,22 @@ def new_run_dir(name: str, root: Path | str | None = None) -> Path:
     while d.exists(): d, i = root/f'{stamp}-{name}-{i}', i+1
     d.mkdir(parents=True)
     return d
+
+# %% ../nbs/00_core.ipynb #fd9f3e90
+_SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._+-]{0,199}')
+
+def check_name(name, what: str, source: str = '') -> str:
+    "`name` if it is safe as one file or folder name (letters, digits, `.`, `_`, `+`, `-`, no leading dot); else a ValueError naming it, its `source` and the fix."
+    if isinstance(name, str) and _SAFE_NAME.fullmatch(name) and '..' not in name: return name
+    src = f" (in {source})" if source else ''
+    raise ValueError(f"{what} {name!r}{src} cannot be used as a file name: use up to 200 letters, digits, '.', '_', '+' or '-', "
+                     "starting with a letter or digit, without '/' or '..'.")
+
+def inside(root: Path | str, path: Path | str) -> Path:
+    "`path` resolved, after checking that it stays inside `root` (a ValueError otherwise)."
+    r, p = Path(root).resolve(), Path(path).resolve()
+    if p != r and r not in p.parents: raise ValueError(f"'{path}' resolves to '{p}', outside '{r}': refusing to write there.")
+    return p
 
 # %% ../nbs/00_core.ipynb #fe1f0061
 def atomic_write(path: Path | str, write_fn) -> Path:

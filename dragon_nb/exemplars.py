@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import save_file, load_file
-from .core import data_dir, atomic_write
+from .core import data_dir, atomic_write, check_name
 from .audio import load_audio, AUDIO_EXTS
 from .encoders import Encoder, Embeddings, get_encoder, unknown
 from .metrics import GaussianStats
@@ -38,6 +38,7 @@ class ExemplarSet:
     root: Path | None = None                         # folder the relative items are resolved against
 
     def __post_init__(self):
+        check_name(self.name, 'Exemplar set name')          # it names the manifest and the statistics files
         if self.kind not in ('audio', 'text'): raise ValueError(f"Exemplar set '{self.name}': kind must be 'audio' or 'text', got {self.kind!r}.")
         if self.kind == 'text' and not self.captions: raise ValueError(f"Exemplar set '{self.name}' is empty: a text set needs 'captions'.")
         if self.kind == 'audio' and not (self.items or self.toymusic):
@@ -55,6 +56,8 @@ class ExemplarSet:
         path = Path(path)
         try: d = json.loads(path.read_text())
         except Exception as e: raise ValueError(f"Cannot read exemplar manifest '{path}': {e}. Fix the JSON or delete the file.") from None
+        if not isinstance(d, dict): raise ValueError(f"Exemplar manifest '{path}' holds a {type(d).__name__}, not an object with 'name' and 'kind'.")
+        check_name(d.get('name'), 'Exemplar set name', str(path))
         return cls(**{k: d[k] for k in ('name', 'kind', 'description', 'items', 'toymusic', 'captions') if k in d}, root=path.parent)
 
     def save(self, path: Path | str | None = None, overwrite: bool = False) -> Path:
@@ -168,7 +171,7 @@ def list_exemplar_sets() -> list[str]:
 
 def get_exemplar_set(name: str | ExemplarSet) -> ExemplarSet:
     if isinstance(name, ExemplarSet): return name
-    p = exemplar_dir()/f'{name}.json'
+    p = exemplar_dir()/f'{check_name(name, "Exemplar set name")}.json'
     if not p.exists(): raise unknown('exemplar set', name, list_exemplar_sets())
     return ExemplarSet.load(p)
 

@@ -8,7 +8,8 @@ import json, os, subprocess, sys, time, itertools
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from tqdm.auto import tqdm
-from .core import runs_dir, save_json, _package_dir
+import re
+from .core import runs_dir, save_json, _package_dir, check_name, inside
 
 # %% auto #0
 __all__ = ['CROSS', 'TYPE_OF', 'expand', 'run_one', 'run_sweep', 'collect', 'markdown_table', 'radar_plot', 'vendi_by_type_plot',
@@ -27,7 +28,8 @@ def expand(spec: dict) -> list[dict]:
     out, seen = [], set()
     for r in runs:
         p = {**base, **r}
-        rid = r.pop('id', None) or '-'.join(f'{v}' if k == 'reward' else f'{k}{v}' for k, v in r.items())
+        if 'id' in r: rid = check_name(r.pop('id'), 'Run id', 'the sweep file')    # it names the run's folder under --out
+        else: rid = re.sub(r'[^A-Za-z0-9._+-]', '_', '-'.join(f'{v}' if k == 'reward' else f'{k}{v}' for k, v in r.items()))
         if rid in seen: raise ValueError(f"Two runs share the id '{rid}': give them distinct parameters or an explicit 'id'.")
         seen.add(rid); p.pop('id', None); out.append(dict(id=rid, params=p))
     return out
@@ -37,7 +39,7 @@ def run_one(run: dict, out: Path, template: Path, env: dict | None = None, timeo
             before: dict | None = None) -> dict:
     "Execute the template (or, with a `launcher`, the train CLI under it) for one run; returns its status."
     import shlex
-    d = out/run['id']; d.mkdir(parents=True, exist_ok=True)
+    d = inside(out, out/check_name(run['id'], 'Run id')); d.mkdir(parents=True, exist_ok=True)
     if (d/'eval.json').exists():                       # finished earlier: keep what the earlier call measured
         return dict({k: v for k, v in (before or {}).items() if k in ('seconds', 'params')},
                     id=run['id'], status='done (skipped)', run_dir=str(d), win_rate=json.loads((d/'eval.json').read_text()).get('win_rate'))
