@@ -21,9 +21,9 @@ def main():
     ap.add_argument('--warmup', type=int, default=200); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--noise-seed', type=int, default=12345)
     a = ap.parse_args(); out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    cfg = PretrainConfig(steps=a.steps, lr=a.lr, warmup=a.warmup, threads=a.threads)
-    base = load_pipeline()                                               # its codec and MiniLM serve the run too (one load)
-    data = build_latent_dataset(PretrainConfig(), base.codec, base.conditioner)   # the shipped model's data (same codec statistics)
+    cfg = PretrainConfig.design('v1', steps=a.steps, lr=a.lr, warmup=a.warmup, threads=a.threads)
+    base = load_pipeline('default-v1')                                   # the v1 study; its codec and MiniLM serve the run too (one load)
+    data = build_latent_dataset(PretrainConfig.design('v1'), base.codec, base.conditioner)   # the shipped model's data (same codec statistics)
     if not (out/'ckpt.pt').exists():      # step 0 in `pretrain`'s checkpoint format: shipped EMA weights, fresh optimizer
         opt = torch.optim.AdamW(base.transformer.parameters(), lr=a.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
         sd = base.transformer.state_dict()

@@ -10,7 +10,10 @@ regression on the shipped tiny CLAP's audio embeddings (a separate model from th
 split only); for comparison also logistic regression on log-mel statistics. Finally the Frechet distance of log-mel frame statistics: generated vs
 real next to real vs real.
 
-    python bench/prompt_adherence.py [--n 40] [--steps 20] [--out bench/results/prompt_adherence.json]
+The percussive share of generated clips without drums is compared with real clips of the same prompts without drums,
+raw and passed through the model's codec (encode, decode), which bounds what the model can reach.
+
+    python bench/prompt_adherence.py [--n 40] [--steps 20] [--guidance G] [--model NAME_OR_DIR] [--out bench/results/prompt_adherence.json]
 """
 import argparse, json, time, sys
 from pathlib import Path
@@ -77,7 +80,7 @@ def frechet(a, b):
     "Frechet distance between Gaussians fitted to rows of a and b (dragon_nb.metrics' exact eigen form)."
     return frechet_distance(a.astype(np.float64), b.astype(np.float64))
 
-def paired(pipe, attr, lo, hi, n, steps, seed0):
+def paired(pipe, attr, lo, hi, n, steps, seed0, guidance=None):
     "n seed-paired generations differing only in `attr` (lo vs hi); returns the two prompt lists and audio."
     P_lo, P_hi, seeds = [], [], []
     for i in range(n):
@@ -87,7 +90,7 @@ def paired(pipe, attr, lo, hi, n, steps, seed0):
         P_lo.append(caption({**a, attr: lo}, np.random.default_rng(tpl_seed)))
         P_hi.append(caption({**a, attr: hi}, np.random.default_rng(tpl_seed)))
         seeds.append(seed0 * 100_000 + i)
-    s = pipe(P_lo + P_hi, seeds=seeds + seeds, steps=steps, progress=False)
+    s = pipe(P_lo + P_hi, seeds=seeds + seeds, steps=steps, guidance=guidance, progress=False)
     return P_lo, P_hi, s.audio[:n, 0].numpy(), s.audio[n:, 0].numpy()
 
 def wilson(k, n):
@@ -96,21 +99,33 @@ def wilson(k, n):
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--n', type=int, default=40); ap.add_argument('--steps', type=int, default=20)
     ap.add_argument('--model', default=None); ap.add_argument('--out', default='bench/results/prompt_adherence.json')
+    ap.add_argument('--guidance', type=float, default=None, help="classifier-free guidance (default: the model's own)")
     a = ap.parse_args(); t0 = time.time()
-    pipe = load_pipeline(a.model); res = dict(n_pairs=a.n, steps=a.steps, model=a.model or 'embedded default')
+    pipe = load_pipeline(a.model); g = pipe.guidance if a.guidance is None else a.guidance
+    res = dict(n_pairs=a.n, steps=a.steps, guidance=g, model=a.model or 'embedded default')
     def report(name, lo_vals, hi_vals):
         lo_vals, hi_vals = np.array(lo_vals), np.array(hi_vals)
         wins = int((hi_vals > lo_vals).sum())
         res[name] = dict(win_rate=round(wins / len(lo_vals), 3), wilson95=wilson(wins, len(lo_vals)),
                          mean_lo=round(float(np.nanmean(lo_vals)), 3), mean_hi=round(float(np.nanmean(hi_vals)), 3))
         print(f'{name:28s} win {wins}/{len(lo_vals)} = {wins / len(lo_vals):.0%}  lo {np.nanmean(lo_vals):.3f}  hi {np.nanmean(hi_vals):.3f}', flush=True)
-    _, _, lo, hi = paired(pipe, 'register', 'low', 'high', a.n, a.steps, 1)
+    _, _, lo, hi = paired(pipe, 'register', 'low', 'high', a.n, a.steps, 1, g)
     report('register_pitch_high_gt_low', [pitch_midi(x) for x in lo], [pitch_midi(x) for x in hi])
     report('register_centroid_high_gt_low', [centroid(x) for x in lo], [centroid(x) for x in hi])
-    _, _, lo, hi = paired(pipe, 'tempo', 'slow', 'fast', a.n, a.steps, 2)
+    _, _, lo, hi = paired(pipe, 'tempo', 'slow', 'fast', a.n, a.steps, 2, g)
     report('tempo_onsets_fast_gt_slow', [onset_rate(x) for x in lo], [onset_rate(x) for x in hi])
-    _, _, lo, hi = paired(pipe, 'drums', False, True, a.n, a.steps, 3)
+    _, _, lo, hi = paired(pipe, 'drums', False, True, a.n, a.steps, 3, g)
     report('drums_percussive_on_gt_off', [percussive_share(x) for x in lo], [percussive_share(x) for x in hi])
+    # percussive share without drums: generated vs real clips of the same attributes, raw and through the codec
+    off = [{**sample_attrs(np.random.default_rng([3, i]), 'heldout'), 'drums': False} for i in range(a.n)]
+    real_off = np.stack([render(at, 30 + i) for i, at in enumerate(off)])
+    with torch.no_grad():
+        x = torch.as_tensor(real_off).float()[:, None]
+        codec_off = pipe.codec.decode(pipe.codec.encode(x))[:, 0].numpy()
+    ps = lambda xs: round(float(np.mean([percussive_share(v) for v in xs])), 4)
+    res['percussive_share_no_drums'] = dict(generated=ps(lo), real=ps(real_off), real_through_codec=ps(codec_off))
+    res['percussive_share_no_drums']['generated_over_codec'] = round(res['percussive_share_no_drums']['generated'] / res['percussive_share_no_drums']['real_through_codec'], 2)
+    print('percussive share without drums:', res['percussive_share_no_drums'], flush=True)
     # the same DSP measures on real toymusic pairs: how well can the measures themselves tell?
     real = {}
     for attr, lo_v, hi_v, f in (('register', 'low', 'high', pitch_midi), ('tempo', 'slow', 'fast', onset_rate), ('drums', False, True, percussive_share)):
@@ -126,7 +141,7 @@ def main():
     n_gen = max(a.n * 2, 60)
     attrs = [sample_attrs(np.random.default_rng([4, i]), 'heldout') for i in range(n_gen)]
     prompts = [caption(at, np.random.default_rng([5, i])) for i, at in enumerate(attrs)]
-    gen = pipe(prompts, seed=4_000_000, steps=a.steps, progress=False).audio[:, 0].numpy()
+    gen = pipe(prompts, seed=4_000_000, steps=a.steps, guidance=g, progress=False).audio[:, 0].numpy()
     clap = get_encoder('clap')
     feats = dict(tiny_clap=lambda xs: clap.embed_audio(torch.as_tensor(np.stack([np.ravel(x) for x in xs])).float()[:, None], SR).pooled.numpy(),
                  log_mel_stats=lambda xs: np.stack([mel_feats(x) for x in xs]))

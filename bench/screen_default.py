@@ -9,6 +9,7 @@ thread count with `dragon_nb.pretrain`, then gets the same quick evaluation agai
 
     python bench/screen_default.py NAME --arch unet [--budget 1500] [--threads 1] [--set key=value ...]
     python bench/screen_default.py NAME --eval-only --model DIR     # evaluate a saved pipeline (e.g. the shipped default)
+    python bench/screen_default.py default-v2-shipped --eval-only --grid nbs/images/default_grid.png --dpi 90   # the README grid
 
 Checkpoints and the trained pipeline go to ~/.cache/dragon_nb/screen/NAME (a second call resumes or re-evaluates);
 the result row goes to bench/results/screen_default.json and the grid to bench/results/screen_default/NAME.png.
@@ -33,7 +34,7 @@ def mel_frames(pipe, audio):
     m = pipe.codec.mel(torch.as_tensor(audio).float().reshape(len(audio), -1))
     return m.permute(0, 2, 1).reshape(-1, m.shape[1]).double()
 
-def quick_eval(pipe, n_fd: int = 48, n_pairs: int = 24, steps: int = 20, grid: Path | None = None) -> dict:
+def quick_eval(pipe, n_fd: int = 48, n_pairs: int = 24, steps: int = 20, grid: Path | None = None, dpi: int = 60) -> dict:
     "The screening measures of one pipeline (see the module docstring)."
     t0, res = time.time(), {}
     attrs = [sample_attrs(np.random.default_rng([55, i]), 'train') for i in range(n_fd)]
@@ -54,11 +55,11 @@ def quick_eval(pipe, n_fd: int = 48, n_pairs: int = 24, steps: int = 20, grid: P
                 for i in range(n_pairs)]
     res['perc_share_no_drums_real'] = round(float(np.mean(real_off)), 3)
     res['perc_share_no_drums_generated'] = res['drums_lo_hi'][0]
-    if grid is not None: spectrogram_grid(pipe, grid)
+    if grid is not None: spectrogram_grid(pipe, grid, dpi=dpi)
     res['eval_seconds'] = round(time.time() - t0, 1)
     return res
 
-def spectrogram_grid(pipe, out: Path, n: int = 8, steps: int = 20):
+def spectrogram_grid(pipe, out: Path, n: int = 8, steps: int = 20, dpi: int = 60):
     "Real (top) vs generated (bottom) log-mels for `n` held-out prompts."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     attrs = [sample_attrs(np.random.default_rng([77, i]), 'heldout') for i in range(n)]
@@ -70,7 +71,9 @@ def spectrogram_grid(pipe, out: Path, n: int = 8, steps: int = 20):
         for r, (name, audio) in enumerate((('real', real), ('generated', gen))):
             ax[r, c].imshow(pipe.codec.mel(audio[c:c + 1, 0])[0], origin='lower', aspect='auto', vmin=-11.5, vmax=1)
             ax[r, c].set_title(f'{name}: {caps[c][:34]}', fontsize=6); ax[r, c].set_xticks([]); ax[r, c].set_yticks([])
-    plt.tight_layout(); out.parent.mkdir(parents=True, exist_ok=True); plt.savefig(out, dpi=60); plt.close(fig)
+    plt.tight_layout(); out.parent.mkdir(parents=True, exist_ok=True); plt.savefig(out, dpi=dpi); plt.close(fig)
+    from PIL import Image                                   # a 96-colour palette keeps the PNG small enough to commit
+    Image.open(out).convert('RGB').quantize(colors=96, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 def record(name: str, row: dict):
     rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -83,6 +86,8 @@ def main():
     ap.add_argument('--threads', type=int, default=1); ap.add_argument('--eval-only', action='store_true')
     ap.add_argument('--model', default=None, help='with --eval-only: a saved pipeline folder (default: the shipped default)')
     ap.add_argument('--set', nargs='*', default=[], help='PretrainConfig overrides key=value (JSON values)')
+    ap.add_argument('--grid', default=None, help='where the spectrogram grid goes (default: bench/results/screen_default/NAME.png)')
+    ap.add_argument('--dpi', type=int, default=60, help="the grid's resolution")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     work = CACHE/a.name
@@ -97,7 +102,7 @@ def main():
                    params=pipe.info['params'], final_loss_ema=pipe.info['final_loss_ema'])
     t = time.perf_counter(); pipe(['a calm melody on a plucked string'] * 16, seed=0, steps=20, progress=False)
     row['gen16_seconds'] = round(time.perf_counter() - t, 2)
-    row.update(quick_eval(pipe, grid=Path('bench/results/screen_default')/f'{a.name}.png'))
+    row.update(quick_eval(pipe, grid=Path(a.grid or Path('bench/results/screen_default')/f'{a.name}.png'), dpi=a.dpi))
     row['threads'] = a.threads
     record(a.name, row); print(json.dumps({a.name: row}, indent=1))
 

@@ -1,6 +1,7 @@
 """Generation speed on this machine, ours and diffusers' StableAudioPipeline measured in the same run.
 
-A. End to end, batch 16 at 20 steps: the embedded default (MiniLM + DiT + mel codec) vs a diffusers
+A. End to end, batch 16 at 20 steps: the first embedded default (`default-v1`: MiniLM + DiT + mel codec; the current
+   default's UNet has no StableAudioPipeline counterpart) vs a diffusers
    StableAudioPipeline assembled with a DiT of the identical configuration, the same scheduler settings,
    a tiny T5 text encoder and an Oobleck VAE producing the same latent shape (128 x 64 frames, 16 kHz mono).
 B. Sampler only: our sampler driving StableAudioPipeline's own components vs StableAudioPipeline.__call__
@@ -51,7 +52,7 @@ def main():
     prompts = [f'a {m} melody on {i} with drums' for m in ('happy', 'sad') for i in ('bell', 'organ', 'marimba', 'soft pad')] * (B // 8 + 1)
     prompts = prompts[:B]
     torch.set_num_threads(torch.get_num_threads())
-    ours = load_pipeline()
+    ours = load_pipeline('default-v1')         # a StableAudioDiTModel, so StableAudioPipeline can run the same denoiser
     sao = sao_like(ours).to(a.device); ours = ours.to(a.device)
     dur = ours.max_duration
     res = dict(batch=B, steps=S, threads=torch.get_num_threads(), torch=torch.__version__, device=a.device,

@@ -25,7 +25,7 @@ class PretrainConfig:
     "How the embedded default is trained (defaults reproduce the shipped weights)."
     seed: int = 0                 # seeds the data, initialisation and the training noise
     n_clips: int = 16000          # toymusic training clips (train split: no held-out instrument/mood pairs)
-    steps: int = 9000             # optimizer steps
+    steps: int = 10000            # optimizer steps
     batch_size: int = 32
     lr: float = 6e-4              # AdamW peak learning rate (linear warm-up, cosine decay to 10%)
     warmup: int = 300
@@ -33,18 +33,18 @@ class PretrainConfig:
     grad_clip: float = 1.0
     cond_drop: float = 0.1        # probability of training a sample unconditionally (classifier-free guidance)
     ema: float = 0.999            # EMA decay of the shipped weights
-    arch: str = 'dit'             # denoiser: 'dit' (1-D StableAudioDiTModel on 2-frame mel tokens) or 'unet' (UNet2DConditionModel on the log-mel image)
+    arch: str = 'unet'            # denoiser: 'dit' (1-D StableAudioDiTModel on 2-frame mel tokens) or 'unet' (UNet2DConditionModel on the log-mel image)
     layers: int = 6               # dit: depth
     heads: int = 4                # attention heads (dit: x 32 dims each; unet: per attention layer)
-    channels: tuple = (32, 64, 128, 128)   # unet: channels per resolution level
-    fold: int = 2                 # unet: space-to-depth factor of the 64 x 128 log-mel image
+    channels: tuple = (32, 64, 128)        # unet: channels per resolution level
+    fold: int = 4                 # unet: space-to-depth factor of the 64 x 128 log-mel image
     attn_levels: int = 2          # unet: the lowest resolution levels that get cross-attention to the caption tokens
     pooled: bool = False          # unet: the pooled caption vector as class embedding too (v2 as screened: cross-attention only)
     t_sampling: str = 'uniform'   # training times: 'uniform' on [0, 1] or 'logit-normal' (sigmoid of N(0, 1), more weight mid-range)
     max_seconds: float = 0.0      # stop once training has run this many seconds (0: no limit); screening gives candidates equal budgets
-    ckpt_every: int = 500         # steps between atomic checkpoints (resume point)
+    ckpt_every: int = 250         # steps between atomic checkpoints (resume point)
     log_every: int = 50
-    threads: int = 1              # torch CPU threads (1 keeps a steady pace when other work shares the cores)
+    threads: int = 2              # torch CPU threads (1 keeps a steady pace when other work shares the cores)
     workers: int = 2              # processes rendering toymusic
 
     def __post_init__(self):
@@ -72,10 +72,10 @@ class PretrainConfig:
         if name not in DESIGNS: raise ValueError(f"Unknown design {name!r}; known: {sorted(DESIGNS)}.")
         return cls(**{**DESIGNS[name], **overrides})
 
-# the embedded default's designs: v1 (until issue 31) and v2, chosen by screening (bench/screen_default.py)
+# the embedded default's designs: v1 (until issue 31) and v2 (the defaults above), chosen by screening (bench/screen_default.py)
 DESIGNS = {
-    'v1': dict(arch='dit', layers=6, heads=4, steps=9000, threads=1),
-    'v2': dict(arch='unet', fold=4, channels=(32, 64, 128), attn_levels=2, heads=4, steps=16000, threads=2, ckpt_every=250),
+    'v1': dict(arch='dit', layers=6, heads=4, steps=9000, threads=1, ckpt_every=500),
+    'v2': dict(arch='unet', fold=4, channels=(32, 64, 128), attn_levels=2, heads=4, steps=10000, threads=2, ckpt_every=250),
 }
 
 # %% ../nbs/12_pretrain.ipynb #3b959dcc
@@ -211,8 +211,11 @@ def export_checkpoint(work_dir: Path | str, out_dir: Path | str | None = None, d
     else: build_latent_dataset(cfg, codec, minilm())           # older checkpoints: the normalisation comes from the data
     ema = cfg.denoiser(codec, codec.config.frames // codec.config.patch)
     ema.load_state_dict(s[weights])
+    rows = [json.loads(l) for l in (work_dir/'metrics.jsonl').read_text().splitlines() if l.strip()] if (work_dir/'metrics.jsonl').exists() else []
+    last = [r for r in rows if r['step'] <= s['step']][-1:]
     pipe = _pipeline(cfg, ema.requires_grad_(False), codec, minilm(), s['step'],
-                     dict(seconds=round(s['seconds'], 1), exported_from_checkpoint=True, weights=weights))
+                     dict(seconds=round(s['seconds'], 1), final_loss_ema=last[0]['loss_ema'] if last else None,
+                          exported_from_checkpoint=True, weights=weights))
     if out_dir is not None:
         pipe.save_pretrained(out_dir, dtype=dtype)
         (Path(out_dir)/'training_log.jsonl').write_text((work_dir/'metrics.jsonl').read_text())

@@ -114,7 +114,7 @@ def config_docs() -> dict[str, str]:
 # %% ../nbs/60_train.ipynb #96f075f4
 PRESETS = {
     'smoke': {},
-    'cpu': dict(rounds=10, prompts_per_round=32, k=4, demo_steps=8, eval_steps=20, beta=1000.0, lr=1e-4,
+    'cpu': dict(rounds=10, prompts_per_round=32, k=4, demo_steps=8, eval_steps=20, beta=1000.0, lr=1e-5,
                 updates_per_round=2, micro_batch=16, eval_prompts=64),
 }
 SET_REWARD_PRESET = dict(k=2, prompts_per_round=64, lr=3e-5)     # applied on top of `cpu` for set rewards

@@ -11,7 +11,7 @@ P = ['a happy melody on marimba in a high register, fast tempo, with drums', 'a 
 def test_default_generates_deterministically(default_pipe):
     a = default_pipe(P, seed=3, steps=4, progress=False)
     b = default_pipe(P[::-1], seeds=[4, 3], steps=4, progress=False)
-    assert a.audio.shape == (2, 1, 32768) and a.sample_rate == 16000 and a.latents.shape == (2, 128, 64)
+    assert a.audio.shape == (2, 1, 32768) and a.sample_rate == 16000 and a.latents.shape == (2, 64, 128)   # the log-mel image: 64 bins x 128 frames
     assert torch.isfinite(a.audio).all() and a.audio.abs().max() <= 1
     torch.testing.assert_close(a.latents[0], b.latents[1], atol=1e-4, rtol=0)   # same prompt and seed, other batch
     assert not torch.allclose(a.latents[0], a.latents[1])
