@@ -4,6 +4,7 @@ from pathlib import Path
 from unittest import mock
 import numpy as np, pytest, torch
 from dragon_nb.audio import resample
+from conftest import CodePayload
 from dragon_nb.encoders import get_encoder
 from dragon_nb.clap_adapters import (HFClapEncoder, LaionClapEncoder, _FrozenBatchNorm2d, _check_tokenizer,
                                      build_laion_clap, import_laion_clap, laion_arch, load_hf_clap, make_offline_hf_cache,
@@ -178,11 +179,6 @@ def test_laion_errors(tmp):
     import_laion_clap(make_offline_hf_cache(tmp/'hf-errors'))
     with pytest.raises(OSError, match='make_offline_hf_cache'): build_laion_clap(hf_home=tmp/'empty-hf-home')
 
-class _Payload:
-    "Unpickling this calls open(path, 'w'): a harmless stand-in for code a crafted checkpoint would run."
-    def __init__(self, path): self.path = path
-    def __reduce__(self): return (open, (self.path, 'w'))
-
 def test_laion_checkpoints_load_weights_only(tmp_path):
     "issue 35: released checkpoints' numpy metadata loads without pickle fallback; anything else is refused, nothing runs."
     sd = {'module.audio_branch.patch_embed.proj.weight': torch.randn(96, 1, 4, 4)}
@@ -192,7 +188,7 @@ def test_laion_checkpoints_load_weights_only(tmp_path):
     got = read_laion_state(released)
     assert list(got) == ['audio_branch.patch_embed.proj.weight'] and torch.equal(got['audio_branch.patch_embed.proj.weight'], sd['module.audio_branch.patch_embed.proj.weight'])
     marker = tmp_path/'marker'
-    torch.save({'state_dict': sd, 'extra': _Payload(str(marker))}, tmp_path/'crafted.pt')
+    torch.save({'state_dict': sd, 'extra': CodePayload(str(marker))}, tmp_path/'crafted.pt')
     with pytest.raises(ValueError, match=r"Refused to load the LAION-CLAP checkpoint '.*crafted.pt'.*re-save its weights"):
         read_laion_state(tmp_path/'crafted.pt')
     assert not marker.exists()

@@ -3,7 +3,7 @@ import json, math, os, signal, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
 import pytest, torch
-from conftest import parameters_cell
+from conftest import parameters_cell, CodePayload
 from dragon_nb.train import DragonConfig, DragonTrainer, demo_loss
 from dragon_nb.demos import Demos
 from dragon_nb.losses import dpo_loss, kto_loss
@@ -154,17 +154,12 @@ def test_trainable_prompt_path_changes_only_those_weights(tmp_path):
     assert any('attn2.' in k for k in changed) and any(k.startswith('cross_attention_proj') for k in changed)
     assert set(torch.load(tr.ckpt_path, weights_only=False)['trainable']) == {k for k in base if path(k)}
 
-class _Payload:
-    "Unpickling this calls open(path, 'w'): a harmless stand-in for code a crafted checkpoint would run."
-    def __init__(self, path): self.path = path
-    def __reduce__(self): return (open, (self.path, 'w'))
-
 def test_resume_refuses_checkpoints_that_would_run_code_or_are_damaged(tmp_path):
     "issue 35: checkpoints load with weights_only=True; a refused file gets an error naming it and the fix."
     marker = tmp_path/'marker'
     tr = DragonTrainer(DragonConfig(**SMOKE, run_dir=str(tmp_path/'run')))
     tr.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(dict(round=1, step=1, trainable={}, opt={}, extra=_Payload(str(marker))), tr.ckpt_path)
+    torch.save(dict(round=1, step=1, trainable={}, opt={}, extra=CodePayload(str(marker))), tr.ckpt_path)
     with pytest.raises(RuntimeError, match=r"Cannot resume from '.*checkpoint.pt'.*Move it away"): tr.resume()
     assert not marker.exists()
     tr.ckpt_path.write_bytes(b'not a checkpoint')                       # damaged (a truncated write, another tool's file)
