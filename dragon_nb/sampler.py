@@ -14,7 +14,7 @@ from .core import Samples, generators
 from .model import DragonPipeline, Conditioning, rotary_embedding, latent_shape, model_forward
 
 # %% auto #0
-__all__ = ['NOISES', 'check_prompts', 'GaussianIncrements', 'denoise', 'generate']
+__all__ = ['MIN_STEPS', 'NOISES', 'check_prompts', 'GaussianIncrements', 'denoise', 'generate']
 
 # %% ../nbs/11_sampler.ipynb #82ed32c1
 def check_prompts(prompts) -> list[str]:
@@ -28,6 +28,15 @@ def check_prompts(prompts) -> list[str]:
             raise TypeError(f"prompts[{i}] is a {type(p).__name__} ({p!r}), not a string. Pass text prompts only.")
         if not p.strip(): raise ValueError(f"prompts[{i}] is blank. Every prompt needs some text.")
     return list(prompts)
+
+MIN_STEPS = 2      # one step of the multistep solvers returns the starting noise
+
+def _check_finite(lat, audio, seeds, steps, guidance, noise):
+    "Raise (nothing is returned, saved or trained on) when a batch's latents or audio are not finite, naming the settings."
+    for what, x in (('latents', lat), ('audio', audio)):
+        if x is not None and not torch.isfinite(x).all():
+            raise FloatingPointError(f"Generation produced non-finite {what} (steps={steps}, guidance={guidance}, noise={noise!r}, "
+                                     f"seeds {seeds[0]}..{seeds[-1]}): use more steps or a lower guidance, or check the model's weights.")
 
 def _check_int(name, v, lo=1):
     if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -79,7 +88,8 @@ def generate(pipe: DragonPipeline, prompts, seed: int = 0, steps: int = 20, k: i
              progress: bool = True, noise: str = 'brownian') -> Samples:
     "Generate `k` samples for each prompt. `output='latent'` skips decoding (audio stays `None`); `noise='gaussian'` is the faster SDE noise source."
     prompts = check_prompts(prompts)
-    _check_int('steps', steps); _check_int('k', k); _check_int('batch_size', batch_size)
+    if type(steps) is int and steps == 1: raise ValueError(f"steps=1: one solver step returns the starting noise (its audio is not finite); use steps >= {MIN_STEPS} (default 20).")
+    _check_int('steps', steps, MIN_STEPS); _check_int('k', k); _check_int('batch_size', batch_size)
     guidance = pipe.guidance if guidance is None else float(guidance)
     if guidance < 0: raise ValueError(f"guidance must be >= 0 (1 or less disables guidance), got {guidance}.")
     if output not in ('audio', 'latent'): raise ValueError(f"output must be 'audio' or 'latent', got {output!r}.")
@@ -103,6 +113,7 @@ def generate(pipe: DragonPipeline, prompts, seed: int = 0, steps: int = 20, k: i
         lats.append(lat.float().cpu())
         if output == 'audio':
             auds.append(pipe.codec.decode(lat)[..., :int(duration * pipe.sample_rate)].float().cpu())
+        _check_finite(lats[-1], auds[-1] if output == 'audio' else None, seeds[i:i + batch_size], steps, guidance, noise)
     bar.close()
     group = torch.arange(len(prompts)).repeat_interleave(k)
     return Samples(rep, group, torch.tensor(seeds), torch.cat(lats), torch.cat(auds) if auds else None, pipe.sample_rate,

@@ -15,6 +15,7 @@ from .model import load_pipeline, DragonPipeline, Conditioning, denoise_error, d
 from .rewards import get_reward, RewardContext, REWARDS, ALIASES
 from .demos import Demos, paired_demos, median_demos, set_demos
 from .losses import dpo_loss, kto_loss
+from .sampler import MIN_STEPS
 from .metrics import vendi_score
 
 # %% auto #0
@@ -82,8 +83,8 @@ class DragonConfig:
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
             raise ValueError(f"warmup must be an integer >= 0 (optimizer steps; 0: none), got {self.warmup!r}.")
         for f in ('rounds', 'prompts_per_round', 'demo_steps', 'eval_steps', 'updates_per_round', 'micro_batch', 'k'):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{f} must be an integer >= 1, got {v!r}.")
+            v, lo = getattr(self, f), MIN_STEPS if f.endswith('_steps') else 1     # one sampler step returns noise
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{f} must be an integer >= {lo}, got {v!r}.")
         if self.k < 2 and (self.loss == 'dpo' or r.kind == 'set' or self.kto_labels == 'paired'):
             raise ValueError(f"k={self.k}: paired demonstrations (DPO, paired KTO labels, set rewards) need k >= 2 samples per prompt.")
         if isinstance(self.pairs_per_prompt, bool) or not isinstance(self.pairs_per_prompt, int) or not 1 <= self.pairs_per_prompt <= max(1, self.k // 2):

@@ -26,7 +26,7 @@ def test_shipped_weights_record_provenance():
 
 @pytest.mark.parametrize('kwargs,msg', [
     (dict(prompts=[]), 'empty'), (dict(prompts=['ok', 42]), 'prompts[1] is a int'), (dict(prompts=None), 'must be a string or a list'),
-    (dict(steps=0), 'steps must be an integer >= 1'), (dict(steps=-3), 'steps'), (dict(steps=2.5), 'steps'),
+    (dict(steps=0), 'steps must be an integer >= 2'), (dict(steps=1), 'one solver step returns the starting noise'), (dict(steps=-3), 'steps'), (dict(steps=2.5), 'steps'),
     (dict(duration=60.0), 'up to 2.048'), (dict(duration=0), 'Unsupported duration'), (dict(k=0), 'k must be'),
     (dict(seeds=[1, 2, 3]), 'seeds has 3 entries'), (dict(output='wav'), "output must be 'audio' or 'latent'")])
 def test_bad_generation_requests(default_pipe, kwargs, msg):
