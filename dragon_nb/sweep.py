@@ -8,16 +8,33 @@ import json, os, subprocess, sys, time, itertools
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from tqdm.auto import tqdm
-import re
+import difflib, re
+from dataclasses import fields
 from .core import runs_dir, save_json, _package_dir, check_name, inside
+from .train import DragonConfig
 
 # %% auto #0
-__all__ = ['CROSS', 'TYPE_OF', 'expand', 'run_one', 'run_sweep', 'collect', 'markdown_table', 'radar_plot', 'vendi_by_type_plot',
-           'machine', 'save_results']
+__all__ = ['SPEC_KEYS', 'CROSS', 'TYPE_OF', 'expand', 'run_one', 'run_sweep', 'collect', 'markdown_table', 'radar_plot',
+           'vendi_by_type_plot', 'machine', 'save_results']
 
 # %% ../nbs/62_sweep.ipynb #f3ba9584
+SPEC_KEYS = ('name', 'about', 'defaults', 'runs', 'grid')
+
+def _check_keys(keys, known, where: str):
+    "A ValueError for the first key not in `known`, with the nearest known one (a misspelt key must not be ignored)."
+    for k in keys:
+        if k not in known:
+            near = difflib.get_close_matches(str(k), list(known), n=1)
+            raise ValueError(f"Unknown key {k!r} in {where}" + (f": did you mean {near[0]!r}?" if near else f"; known: {', '.join(known)}."))
+
 def expand(spec: dict) -> list[dict]:
-    "The list of runs (parameter dicts, each with an `id`) of a sweep spec."
+    "The list of runs (parameter dicts, each with an `id`) of a sweep spec; unknown keys anywhere are an error."
+    if not isinstance(spec, dict): raise ValueError(f"A sweep file holds a JSON object with {SPEC_KEYS}, not a {type(spec).__name__}.")
+    _check_keys(spec, SPEC_KEYS, 'the sweep file')
+    params = [f.name for f in fields(DragonConfig)] + ['map_method']      # the template's parameters
+    _check_keys(spec.get('defaults', {}), params, "the sweep file's 'defaults'")
+    _check_keys(spec.get('grid', {}), params, "the sweep file's 'grid'")
+    for i, r in enumerate(spec.get('runs', [])): _check_keys(r, params + ['id'], f"run {i} ({r.get('id', 'no id')}) of the sweep file")
     base = dict(spec.get('defaults', {}))
     runs = [dict(r) for r in spec.get('runs', [])]
     grid = spec.get('grid', {})
