@@ -123,9 +123,9 @@ def main():
         x = torch.as_tensor(real_off).float()[:, None]
         codec_off = pipe.codec.decode(pipe.codec.encode(x))[:, 0].numpy()
     ps = lambda xs: round(float(np.mean([percussive_share(v) for v in xs])), 4)
-    res['percussive_share_no_drums'] = dict(generated=ps(lo), real=ps(real_off), real_through_codec=ps(codec_off))
-    res['percussive_share_no_drums']['generated_over_codec'] = round(res['percussive_share_no_drums']['generated'] / res['percussive_share_no_drums']['real_through_codec'], 2)
-    print('percussive share without drums:', res['percussive_share_no_drums'], flush=True)
+    share = dict(generated=ps(lo), real=ps(real_off), real_through_codec=ps(codec_off))
+    res['percussive_share_no_drums'] = share = {**share, 'generated_over_codec': round(share['generated'] / share['real_through_codec'], 2)}
+    print('percussive share without drums:', share, flush=True)
     # the same DSP measures on real toymusic pairs: how well can the measures themselves tell?
     real = {}
     for attr, lo_v, hi_v, f in (('register', 'low', 'high', pitch_midi), ('tempo', 'slow', 'fast', onset_rate), ('drums', False, True, percussive_share)):

@@ -75,7 +75,7 @@ class PretrainConfig:
 # the embedded default's designs: v1 (until issue 31) and v2 (the defaults above), chosen by screening (bench/screen_default.py)
 DESIGNS = {
     'v1': dict(arch='dit', layers=6, heads=4, steps=9000, threads=1, ckpt_every=500),
-    'v2': dict(arch='unet', fold=4, channels=(32, 64, 128), attn_levels=2, heads=4, steps=10000, threads=2, ckpt_every=250),
+    'v2': {},                      # the dataclass defaults above
 }
 
 # %% ../nbs/12_pretrain.ipynb #3b959dcc
