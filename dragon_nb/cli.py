@@ -97,7 +97,7 @@ def render_readme(nb_path: Path | str) -> str:
         txt = ''.join(''.join(o.get('text', '')) for o in c.get('outputs', []) if o.get('output_type') == 'stream')
         txt += ''.join(''.join(o.get('data', {}).get('text/plain', '')) for o in c.get('outputs', []) if o.get('output_type') == 'execute_result')
         if txt.strip(): out.append(f'```\n{txt.rstrip()}\n```')
-    md = '\n\n'.join(out).replace('](images/', '](nbs/images/')          # README sits one folder above the notebook
+    md = re.sub(r'\]\((?=images/|[^)/:#]+\.ipynb)', '](nbs/', '\n\n'.join(out))   # README sits one folder above: images and notebooks
     return '<!-- generated from nbs/index.ipynb by `python -m dragon_nb.cli readme`: edit the notebook, not this file -->\n\n' + md + '\n'
 
 # %% ../nbs/90_cli.ipynb #c2f5777e
